@@ -1,0 +1,5 @@
+"""`python -m xentui`."""
+
+from xentui.cli import main
+
+raise SystemExit(main())

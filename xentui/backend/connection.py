@@ -1,0 +1,243 @@
+"""One libvirt connection: opened off the caller's thread, with keepalive, a close
+callback and domain event callbacks whose data is handed to asyncio thread-safely."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import libvirt
+
+from xentui.backend import events
+from xentui.backend.errors import ConnectError, ConnectionLost, libvirt_message
+from xentui.backend.eventloop import ensure_event_loop
+from xentui.backend.models import DomainEvent
+
+T = TypeVar("T")
+
+KEEPALIVE_INTERVAL_S = 2
+KEEPALIVE_COUNT = 3
+"""A silent peer is declared dead after about interval * (count + 1) seconds."""
+
+_CLOSE_REASONS = {
+    libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "a connection error",
+    libvirt.VIR_CONNECT_CLOSE_REASON_EOF: "the daemon closed the connection",
+    libvirt.VIR_CONNECT_CLOSE_REASON_KEEPALIVE: "keepalive timed out (no answer from the host)",
+    libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT: "closed by the client",
+}
+
+_LOST_CODES = {libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC, libvirt.VIR_ERR_INVALID_CONN}
+_LOST_WORDS = ("client socket is closed", "not connected", "connection reset", "end of file")
+
+
+def is_local(uri: str) -> bool:
+    """Whether a URI names this machine's hypervisor (no remote host part)."""
+    host = urlsplit(uri).hostname
+    return host in (None, "", "localhost", "127.0.0.1", "::1") and "+ssh" not in uri
+
+
+def is_connection_error(err: libvirt.libvirtError) -> bool:
+    """Whether a libvirt error means the connection itself is gone."""
+    msg = (err.get_error_message() or "").lower()
+    return err.get_error_code() in _LOST_CODES or any(w in msg for w in _LOST_WORDS)
+
+
+def _open_blocking(uri: str, readonly: bool) -> libvirt.virConnect:
+    if readonly:
+        return libvirt.openReadOnly(uri)
+    return libvirt.open(uri)
+
+
+class HostConnection:
+    """A libvirt connection plus the thread pool that makes its blocking calls.
+
+    Callbacks given here (`on_event`, `on_closed`) run on the asyncio loop that opened
+    the connection, never on libvirt's event thread.
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        readonly: bool = False,
+        pool_size: int = 8,
+        on_event: Callable[[DomainEvent], None] | None = None,
+        on_closed: Callable[[str], None] | None = None,
+    ) -> None:
+        self.uri = uri
+        self.readonly = readonly
+        self.pool = ThreadPoolExecutor(pool_size, thread_name_prefix="libvirt-call")
+        self.on_event = on_event
+        self.on_closed = on_closed
+        self.conn: libvirt.virConnect | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._callback_ids: list[int] = []
+        self._close_registered = False
+
+    async def open(self, timeout: float = 10.0) -> libvirt.virConnect:
+        """Open the connection without blocking the loop; ConnectError on any failure."""
+        ensure_event_loop()
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        fut: asyncio.Future[libvirt.virConnect] = loop.create_future()
+
+        def opener() -> None:
+            try:
+                conn = _open_blocking(self.uri, self.readonly)
+            except libvirt.libvirtError as err:
+                exc = ConnectError(f"cannot connect to {self.uri}: {libvirt_message(err)}")
+                _deliver(loop, fut, None, exc)
+                return
+            if not _deliver(loop, fut, conn, None):
+                _close_quietly(conn)
+
+        threading.Thread(target=opener, name="libvirt-open", daemon=True).start()
+        try:
+            conn = await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            raise ConnectError(
+                f"cannot connect to {self.uri}: no answer within {timeout:g} s"
+            ) from None
+        self.conn = conn
+        await self.call(self._setup, conn)
+        return conn
+
+    def _setup(self, conn: libvirt.virConnect) -> None:
+        if not is_local(self.uri):
+            try:
+                conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+            except libvirt.libvirtError:
+                pass
+        try:
+            conn.registerCloseCallback(self._closed_cb, None)
+            self._close_registered = True
+        except libvirt.libvirtError:
+            self._close_registered = False
+        self._register_events(conn)
+
+    def _register_events(self, conn: libvirt.virConnect) -> None:
+        wanted: list[tuple[int, Callable[..., None]]] = [
+            (libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle_cb),
+            (libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, self._reboot_cb),
+            (libvirt.VIR_DOMAIN_EVENT_ID_WATCHDOG, self._watchdog_cb),
+            (libvirt.VIR_DOMAIN_EVENT_ID_IO_ERROR, self._io_error_cb),
+            (libvirt.VIR_DOMAIN_EVENT_ID_CONTROL_ERROR, self._control_error_cb),
+        ]
+        self._callback_ids = []
+        for event_id, cb in wanted:
+            try:
+                self._callback_ids.append(conn.domainEventRegisterAny(None, event_id, cb, None))
+            except libvirt.libvirtError:
+                continue
+
+    # Callbacks below run on libvirt's event thread: build plain data, hand it over, return.
+    def _post(self, fn: Callable[..., None] | None, *args: Any) -> None:
+        loop = self._loop
+        if fn is None or loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass
+
+    def _lifecycle_cb(self, _c: Any, dom: libvirt.virDomain, ev: int, detail: int, _o: Any) -> None:
+        self._post(self.on_event, events.lifecycle(self.uri, dom, ev, detail))
+
+    def _reboot_cb(self, _c: Any, dom: libvirt.virDomain, _o: Any) -> None:
+        self._post(self.on_event, events.reboot(self.uri, dom))
+
+    def _watchdog_cb(self, _c: Any, dom: libvirt.virDomain, action: int, _o: Any) -> None:
+        self._post(self.on_event, events.watchdog(self.uri, dom, action))
+
+    def _io_error_cb(
+        self, _c: Any, dom: libvirt.virDomain, _src: str, dev: str, action: int, _o: Any
+    ) -> None:
+        self._post(self.on_event, events.io_error(self.uri, dom, dev, action))
+
+    def _control_error_cb(self, _c: Any, dom: libvirt.virDomain, _o: Any) -> None:
+        self._post(self.on_event, events.control_error(self.uri, dom))
+
+    def _closed_cb(self, _conn: Any, reason: int, _o: Any) -> None:
+        if reason == libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT:
+            return
+        self._post(self.on_closed, _CLOSE_REASONS.get(reason, f"reason {reason}"))
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking libvirt call in the pool; ConnectionLost if the link broke."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.pool, fn, *args)
+        except libvirt.libvirtError as err:
+            if is_connection_error(err):
+                raise ConnectionLost(f"lost {self.uri}: {libvirt_message(err)}") from err
+            raise
+
+    def is_alive(self) -> bool:
+        """libvirt's own opinion of the link (local check, no round trip)."""
+        conn = self.conn
+        try:
+            return conn is not None and conn.isAlive() == 1
+        except libvirt.libvirtError:
+            return False
+
+    def release(self) -> None:
+        """Forget the connection: deregister callbacks and close it (blocking)."""
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        for cb_id in self._callback_ids:
+            try:
+                conn.domainEventDeregisterAny(cb_id)
+            except libvirt.libvirtError:
+                pass
+        self._callback_ids = []
+        if self._close_registered:
+            try:
+                conn.unregisterCloseCallback()
+            except libvirt.libvirtError:
+                pass
+            self._close_registered = False
+        _close_quietly(conn)
+
+    def shutdown(self) -> None:
+        """Release the connection and stop the pool without waiting for hung calls."""
+        self.release()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _deliver(
+    loop: asyncio.AbstractEventLoop,
+    fut: asyncio.Future[libvirt.virConnect],
+    value: libvirt.virConnect | None,
+    exc: BaseException | None,
+) -> bool:
+    """Complete `fut` from another thread; False if nobody waits any more."""
+    done = threading.Event()
+    taken = [False]
+
+    def settle() -> None:
+        if not fut.done():
+            if exc is not None:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(value)
+            taken[0] = True
+        done.set()
+
+    try:
+        loop.call_soon_threadsafe(settle)
+    except RuntimeError:
+        return False
+    done.wait(5)
+    return taken[0]
+
+
+def _close_quietly(conn: libvirt.virConnect) -> None:
+    try:
+        conn.close()
+    except libvirt.libvirtError:
+        pass

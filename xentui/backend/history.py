@@ -1,0 +1,118 @@
+"""Bounded history of each domain's figures, for graphs.
+
+One ring of pass times per host and, per domain, one float32 ring per metric aligned
+with it; a gap (the domain absent or a figure unknown) is NaN. Memory is fixed by the
+capacity and the number of domains that exist; vanished domains are dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from xentui.backend.models import DomainFigures
+
+METRICS: tuple[str, ...] = (
+    "cpu_pct",
+    "mem_kib",
+    "disk_rd_bps",
+    "disk_wr_bps",
+    "net_rx_bps",
+    "net_tx_bps",
+)
+NAN = float("nan")
+
+
+def _value(fig: DomainFigures, metric: str) -> float:
+    if metric == "mem_kib":
+        raw = fig.sample.mem_kib
+    else:
+        raw = getattr(fig.rates, metric)
+    return NAN if raw is None else float(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One metric of one domain, oldest first, with its pass times (epoch seconds)."""
+
+    times: list[float]
+    values: list[float]
+
+    def known(self) -> list[float]:
+        return [v for v in self.values if not math.isnan(v)]
+
+    @property
+    def current(self) -> float | None:
+        for v in reversed(self.values):
+            if not math.isnan(v):
+                return v
+        return None
+
+    @property
+    def average(self) -> float | None:
+        k = self.known()
+        return sum(k) / len(k) if k else None
+
+    @property
+    def peak(self) -> float | None:
+        k = self.known()
+        return max(k) if k else None
+
+
+class History:
+    """Ring buffers of the last `capacity` passes for every domain of a host."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 2:
+            raise ValueError("history needs room for at least two passes")
+        self.capacity = capacity
+        self._times = array("d", [NAN] * capacity)
+        self._rings: dict[str, array] = {}
+        self._passes = 0
+
+    @classmethod
+    def for_span(cls, seconds: float, interval: float) -> History:
+        """A history holding at least `seconds` of passes taken every `interval`."""
+        return cls(max(2, math.ceil(seconds / max(interval, 0.01)) + 1))
+
+    def __len__(self) -> int:
+        return min(self._passes, self.capacity)
+
+    def domains(self) -> Iterable[str]:
+        return self._rings.keys()
+
+    def record(self, at: float, figures: dict[str, DomainFigures]) -> None:
+        """Append one pass; domains missing from it are forgotten."""
+        slot = self._passes % self.capacity
+        self._times[slot] = at
+        for uuid in [u for u in self._rings if u not in figures]:
+            del self._rings[uuid]
+        cap = self.capacity
+        for uuid, fig in figures.items():
+            ring = self._rings.get(uuid)
+            if ring is None:
+                ring = array("f", [NAN]) * (cap * len(METRICS))
+                self._rings[uuid] = ring
+            for m, metric in enumerate(METRICS):
+                ring[m * cap + slot] = _value(fig, metric)
+        self._passes += 1
+
+    def _order(self) -> list[int]:
+        n = len(self)
+        start = (self._passes - n) % self.capacity
+        return [(start + i) % self.capacity for i in range(n)]
+
+    def times(self) -> list[float]:
+        return [self._times[i] for i in self._order()]
+
+    def series(self, uuid: str, metric: str) -> Series:
+        """A domain's metric over the history (empty if the domain is unknown)."""
+        order = self._order()
+        times = [self._times[i] for i in order]
+        ring = self._rings.get(uuid)
+        if ring is None:
+            return Series(times, [NAN] * len(order))
+        base = METRICS.index(metric) * self.capacity
+        return Series(times, [ring[base + i] for i in order])

@@ -1,0 +1,273 @@
+"""One hypervisor host: connection, capabilities, sampling, history, events and actions.
+
+This is what batch mode and the console use. Everything here runs on the asyncio loop;
+blocking libvirt calls go to the connection's thread pool. There is no module-level
+state: several Host objects (a fleet) can live side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+
+from xentui.backend import lifecycle
+from xentui.backend.capabilities import Capabilities, probe
+from xentui.backend.connection import HostConnection, is_local
+from xentui.backend.detail import DomainDetail, read_detail
+from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
+from xentui.backend.history import History
+from xentui.backend.hostinfo import read_host_info, refresh_host_info
+from xentui.backend.models import (
+    DomainEvent,
+    DomainFigures,
+    DomainRates,
+    DomainSample,
+    HostInfo,
+    LinkState,
+    LinkStatus,
+    PassResult,
+)
+from xentui.backend.rates import domain_rates, same_instance
+from xentui.backend.sampler import Sampler, sample_one
+
+BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+HISTORY_SECONDS = 600.0
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before reconnect attempt number `attempt` (0-based)."""
+    return BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+
+
+class Host:
+    """A libvirt host as xentui sees it. Listener callbacks run on the asyncio loop."""
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        readonly: bool = False,
+        interval: float = 2.0,
+        per_domain: bool = False,
+        open_timeout: float = 10.0,
+        pool_size: int = 8,
+    ) -> None:
+        self.uri = uri
+        self.readonly = readonly
+        self.interval = interval
+        self.force_per_domain = per_domain
+        self.open_timeout = open_timeout
+        self.local = is_local(uri)
+        self.link = HostConnection(
+            uri,
+            readonly=readonly,
+            pool_size=pool_size,
+            on_event=self._on_event,
+            on_closed=self._on_closed,
+        )
+        self.caps: Capabilities | None = None
+        self.info: HostInfo | None = None
+        self.last: PassResult | None = None
+        self.history = History.for_span(HISTORY_SECONDS, interval)
+        self.status = LinkStatus(LinkState.CONNECTING, uri, readonly, at=time.time())
+        self.event_listeners: list[Callable[[DomainEvent], None]] = []
+        self.status_listeners: list[Callable[[LinkStatus], None]] = []
+        self.domain_listeners: list[Callable[[str, DomainFigures | None], None]] = []
+        self._sampler: Sampler | None = None
+        self._prev: dict[str, DomainSample] = {}
+        self._started: dict[str, float] = {}
+        self._pending: set[str] = set()
+        self._flush_task: asyncio.Task[None] | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # -- connection ------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self.status.state is LinkState.CONNECTED
+
+    def _set_status(
+        self, state: LinkState, message: str = "", retry_in: float | None = None
+    ) -> None:
+        self.status = LinkStatus(state, self.uri, self.readonly, message, retry_in, time.time())
+        for listener in list(self.status_listeners):
+            listener(self.status)
+
+    async def connect(self) -> None:
+        """Open the connection and learn the driver; ConnectError if that fails."""
+        self._set_status(LinkState.CONNECTING, f"connecting to {self.uri}")
+        try:
+            conn = await self.link.open(self.open_timeout)
+            self.caps = await self.link.call(probe, conn)
+            self.info = await self.link.call(read_host_info, conn, self.uri)
+        except ConnectError as err:
+            self._set_status(LinkState.LOST, str(err))
+            raise
+        except (BackendError, OSError) as err:
+            await self._drop()
+            self._set_status(LinkState.LOST, str(err))
+            raise ConnectError(f"cannot use {self.uri}: {err}") from err
+        except Exception as err:  # a libvirtError while probing
+            await self._drop()
+            msg = f"cannot use {self.uri}: {' '.join(str(err).split())}"
+            self._set_status(LinkState.LOST, msg)
+            raise ConnectError(msg) from err
+        bulk = self.caps.bulk_stats and not self.force_per_domain
+        self._sampler = Sampler(conn, bulk=bulk, pool=self.link.pool)
+        mode = "read-only" if self.readonly else "read-write"
+        self._set_status(LinkState.CONNECTED, f"connected to {self.uri} ({mode})")
+
+    async def _drop(self) -> None:
+        self._sampler = None
+        await asyncio.get_running_loop().run_in_executor(None, self.link.release)
+
+    def _on_closed(self, reason: str) -> None:
+        self.mark_lost(f"connection to {self.uri} lost: {reason}")
+
+    def mark_lost(self, message: str) -> None:
+        """Declare the link dead, keep the last figures, and start reconnecting."""
+        if self._closing or self.status.state is LinkState.LOST:
+            return
+        self._set_status(LinkState.LOST, message, backoff(0))
+        if self._reconnect_task is None or self._reconnect_task.done():
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        await self._drop()
+        attempt = 0
+        while not self._closing:
+            wait = backoff(attempt)
+            self._set_status(LinkState.LOST, self.status.message, wait)
+            await asyncio.sleep(wait)
+            attempt += 1
+            try:
+                await self.connect()
+            except ConnectError as err:
+                self.status = replace(self.status, message=str(err))
+                continue
+            return
+
+    async def close(self) -> None:
+        """Stop reconnecting, close the connection and the thread pool."""
+        self._closing = True
+        for task in (self._reconnect_task, self._flush_task):
+            if task is not None and not task.done():
+                task.cancel()
+        await asyncio.get_running_loop().run_in_executor(None, self.link.shutdown)
+        self._set_status(LinkState.CLOSED, f"closed {self.uri}")
+
+    # -- sampling --------------------------------------------------------------------
+    def _figures(self, sample: DomainSample, rates: DomainRates | None = None) -> DomainFigures:
+        prev = self._prev.get(sample.uuid)
+        if rates is None:
+            rates = domain_rates(prev, sample)
+        if not sample.state.active:
+            self._started.pop(sample.uuid, None)
+        elif prev is not None and not same_instance(prev, sample):
+            self._started[sample.uuid] = time.time()
+        mem_pct = None
+        if sample.mem_kib is not None and self.info is not None and self.info.memory_kib:
+            mem_pct = 100.0 * sample.mem_kib / self.info.memory_kib
+        return DomainFigures(sample, rates, mem_pct, self._started.get(sample.uuid))
+
+    async def sample(self) -> PassResult:
+        """One pass over every domain; ConnectionLost if the link is down."""
+        sampler = self._sampler
+        if sampler is None or not self.connected or self.info is None:
+            raise ConnectionLost(self.status.message or f"not connected to {self.uri}")
+        wall = time.time()
+        t0 = time.perf_counter()
+        try:
+            samples = await self.link.call(sampler.read)
+            info = await self.link.call(refresh_host_info, sampler.conn, self.info, self.local)
+        except ConnectionLost as err:
+            self.mark_lost(str(err))
+            raise
+        except Exception as err:
+            if not self.link.is_alive():
+                self.mark_lost(f"connection to {self.uri} lost: {err}")
+                raise ConnectionLost(self.status.message) from err
+            raise BackendError(f"sampling {self.uri} failed: {' '.join(str(err).split())}") from err
+        self.info = info
+        figures = {s.uuid: self._figures(s) for s in samples}
+        self._prev = {s.uuid: s for s in samples}
+        took = time.perf_counter() - t0
+        result = PassResult(info, figures, wall, took, sampler.last_path)
+        self.last = result
+        self.history.record(wall, figures)
+        return result
+
+    # -- events ----------------------------------------------------------------------
+    def _on_event(self, event: DomainEvent) -> None:
+        for listener in list(self.event_listeners):
+            listener(event)
+        self._pending.add(event.uuid)
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        """Re-read the domains that events named; bursts coalesce into one round."""
+        await asyncio.sleep(0)
+        while self._pending:
+            uuids, self._pending = list(self._pending), set()
+            results = await asyncio.gather(
+                *(self.refresh_domain(u) for u in uuids), return_exceptions=True
+            )
+            for uuid, res in zip(uuids, results, strict=True):
+                if isinstance(res, BaseException):
+                    continue
+                for listener in list(self.domain_listeners):
+                    listener(uuid, res)
+
+    async def refresh_domain(self, uuid: str) -> DomainFigures | None:
+        """Re-read one domain now (after an event); None if it no longer exists."""
+        sampler = self._sampler
+        if sampler is None or not self.connected:
+            raise ConnectionLost(self.status.message)
+
+        def read() -> DomainSample | None:
+            try:
+                return sample_one(sampler.conn.lookupByUUIDString(uuid), sampler.devices)
+            except Exception as err:
+                if "no domain" in str(err).lower() or "not found" in str(err).lower():
+                    return None
+                raise
+
+        sample = await self.link.call(read)
+        last = self.last
+        if sample is None:
+            if last is not None and uuid in last.domains:
+                domains = dict(last.domains)
+                del domains[uuid]
+                self.last = replace(last, domains=domains)
+            return None
+        prev = self._prev.get(uuid)
+        old = last.domains.get(uuid) if last is not None else None
+        keep_rates = old is not None and prev is not None and same_instance(prev, sample)
+        fig = self._figures(sample, old.rates if keep_rates and old else DomainRates())
+        if last is not None:
+            self.last = replace(last, domains={**last.domains, uuid: fig})
+        return fig
+
+    # -- actions and details -----------------------------------------------------------
+    def _conn(self):  # type: ignore[no-untyped-def]
+        sampler = self._sampler
+        if sampler is None or not self.connected:
+            raise ConnectionLost(self.status.message or f"not connected to {self.uri}")
+        return sampler.conn
+
+    async def act(self, uuid: str, action: str) -> str:
+        """Do a lifecycle action; returns a readable result or raises an ActionError."""
+        conn = self._conn()
+        return await self.link.call(
+            partial(lifecycle.perform, readonly=self.readonly), conn, uuid, action, self.caps
+        )
+
+    async def detail(self, uuid: str) -> DomainDetail:
+        """Everything about one domain; DomainGone if it vanished."""
+        conn = self._conn()
+        return await self.link.call(read_detail, conn, uuid, self.caps)
+

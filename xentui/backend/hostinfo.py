@@ -1,0 +1,60 @@
+"""Facts about the host behind a connection, and Dom0's own load when it is local."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import replace
+
+import libvirt
+import psutil
+
+from xentui.backend.models import Dom0Load, HostInfo
+
+
+def _version(n: int) -> str:
+    return f"{n // 1_000_000}.{n // 1000 % 1000}.{n % 1000}"
+
+
+def read_host_info(conn: libvirt.virConnect, uri: str) -> HostInfo:
+    """Static facts: node CPUs, MHz, memory; hypervisor type and version (blocking)."""
+    model, mem_mib, cpus, mhz, *_ = conn.getInfo()
+    try:
+        hv_version = _version(conn.getVersion())
+    except libvirt.libvirtError:
+        hv_version = "?"
+    try:
+        hostname = conn.getHostname()
+    except libvirt.libvirtError:
+        hostname = socket.gethostname()
+    return HostInfo(
+        uri=uri,
+        hostname=hostname,
+        hypervisor=conn.getType(),
+        hv_version=hv_version,
+        libvirt_version=_version(conn.getLibVersion()),
+        cpus=cpus,
+        mhz=mhz,
+        cpu_model=model,
+        memory_kib=mem_mib * 1024,
+    )
+
+
+def refresh_host_info(conn: libvirt.virConnect, info: HostInfo, local: bool) -> HostInfo:
+    """The moving parts: free memory, and Dom0's load when the host is this machine."""
+    try:
+        free_kib: int | None = conn.getFreeMemory() // 1024
+    except libvirt.libvirtError:
+        free_kib = None
+    return replace(info, free_kib=free_kib, dom0=read_dom0_load() if local else None)
+
+
+def read_dom0_load() -> Dom0Load:
+    """This machine's CPU (since the previous call), memory and load averages."""
+    vm = psutil.virtual_memory()
+    return Dom0Load(
+        cpu_pct=psutil.cpu_percent(None) * (psutil.cpu_count() or 1),
+        mem_used_kib=(vm.total - vm.available) // 1024,
+        mem_total_kib=vm.total // 1024,
+        load=os.getloadavg(),
+    )

@@ -1,0 +1,199 @@
+"""Plain, frozen records that the backend hands to its users (batch mode, the UI)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class DomainState(enum.StrEnum):
+    """A domain's run state, named as `virsh domstate` and the batch JSON name it."""
+
+    NOSTATE = "nostate"
+    RUNNING = "running"
+    BLOCKED = "blocked"
+    PAUSED = "paused"
+    SHUTDOWN = "shutdown"
+    SHUTOFF = "shutoff"
+    CRASHED = "crashed"
+    PMSUSPENDED = "pmsuspended"
+
+    @classmethod
+    def from_libvirt(cls, code: int) -> DomainState:
+        """Map a `VIR_DOMAIN_*` state number; unknown numbers read as nostate."""
+        order = list(cls)
+        return order[code] if 0 <= code < len(order) else cls.NOSTATE
+
+    @property
+    def active(self) -> bool:
+        """Whether the domain has a running instance (an id, counters)."""
+        return self not in (DomainState.SHUTOFF, DomainState.NOSTATE)
+
+
+@dataclass(frozen=True, slots=True)
+class DiskCounters:
+    """Cumulative counters of one block device."""
+
+    rd_bytes: int | None = None
+    wr_bytes: int | None = None
+    rd_reqs: int | None = None
+    wr_reqs: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NetCounters:
+    """Cumulative counters of one network interface (from the host's side)."""
+
+    rx_bytes: int | None = None
+    tx_bytes: int | None = None
+    rx_pkts: int | None = None
+    tx_pkts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DomainSample:
+    """What one sampling pass read of one domain: raw counters, no rates."""
+
+    uuid: str
+    name: str
+    id: int | None
+    state: DomainState
+    reason: int = 0
+    vcpus: int | None = None
+    cpu_time_ns: int | None = None
+    mem_kib: int | None = None
+    maxmem_kib: int | None = None
+    disks: dict[str, DiskCounters] = field(default_factory=dict)
+    nets: dict[str, NetCounters] = field(default_factory=dict)
+    at: float = 0.0
+    """Monotonic time of the reading, seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRates:
+    """Per-second rates of one device; None where unknown."""
+
+    read_bps: float | None = None
+    write_bps: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DomainRates:
+    """Rates derived from two samples of the same domain instance."""
+
+    cpu_pct: float | None = None
+    disk_rd_bps: float | None = None
+    disk_wr_bps: float | None = None
+    net_rx_bps: float | None = None
+    net_tx_bps: float | None = None
+    disks: dict[str, DeviceRates] = field(default_factory=dict)
+    nets: dict[str, DeviceRates] = field(default_factory=dict)
+    """For NICs, read is rx and write is tx."""
+
+
+@dataclass(frozen=True, slots=True)
+class DomainFigures:
+    """One domain as shown: its sample, its rates and figures relative to the host."""
+
+    sample: DomainSample
+    rates: DomainRates
+    mem_pct: float | None = None
+    started_at: float | None = None
+    """Wall-clock time when this instance was first seen running (uptime), if known."""
+
+    @property
+    def uuid(self) -> str:
+        return self.sample.uuid
+
+    @property
+    def name(self) -> str:
+        return self.sample.name
+
+    @property
+    def is_dom0(self) -> bool:
+        return self.sample.id == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Dom0Load:
+    """The control domain's own figures as the local kernel reports them (psutil)."""
+
+    cpu_pct: float
+    mem_used_kib: int
+    mem_total_kib: int
+    load: tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo:
+    """The hypervisor host behind a connection."""
+
+    uri: str
+    hostname: str
+    hypervisor: str
+    hv_version: str
+    libvirt_version: str
+    cpus: int
+    mhz: int
+    cpu_model: str
+    memory_kib: int
+    free_kib: int | None = None
+    dom0: Dom0Load | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PassResult:
+    """The outcome of one sampling pass over a host."""
+
+    host: HostInfo
+    domains: dict[str, DomainFigures]
+    wall_time: float
+    """Wall-clock time (epoch seconds) at the start of the pass."""
+    took_s: float
+    path: str
+    """Which sampling path ran: 'bulk' or 'per-domain'."""
+    errors: tuple[str, ...] = ()
+
+
+class LinkState(enum.StrEnum):
+    """Where a host connection stands."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    LOST = "lost"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """A change of a host connection's state, with a readable message."""
+
+    state: LinkState
+    uri: str
+    readonly: bool = False
+    message: str = ""
+    retry_in: float | None = None
+    at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """A libvirt domain event, turned into plain data with readable text."""
+
+    uri: str
+    uuid: str
+    name: str
+    kind: str
+    """Short kind: 'lifecycle', 'reboot', 'watchdog', 'io-error', ..."""
+    event: str
+    """Readable event name, e.g. 'Started', 'Stopped', 'Rebooted'."""
+    detail: str
+    """Readable detail, e.g. 'booted', 'destroyed'."""
+    at: float
+    """Wall-clock time (epoch seconds)."""
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}: {self.event} ({self.detail})" if self.detail else (
+            f"{self.name}: {self.event}"
+        )
