@@ -24,7 +24,8 @@ class Options:
     uri: str
     demo: bool
     readonly: bool
-    interval: float
+    interval: float | None
+    """None: the settings file's interval (batch mode: 2 s)."""
     batch: bool
     iterations: int | None
     fmt: str
@@ -93,7 +94,7 @@ def parse(argv: list[str] | None = None) -> Options:
         uri=uri,
         demo=ns.demo,
         readonly=ns.readonly,
-        interval=ns.interval or 2.0,
+        interval=ns.interval,
         batch=ns.batch,
         iterations=ns.iterations,
         fmt=ns.fmt,
@@ -109,7 +110,7 @@ async def _batch(opts: Options) -> int:
     host = Host(
         opts.uri,
         readonly=opts.readonly,
-        interval=opts.interval,
+        interval=opts.interval or 2.0,
         per_domain=opts.per_domain,
         open_timeout=OPEN_TIMEOUT_S,
     )

@@ -73,9 +73,9 @@ class Host:
         self.last: PassResult | None = None
         self.history = History.for_span(HISTORY_SECONDS, interval)
         self.status = LinkStatus(LinkState.CONNECTING, uri, readonly, at=time.time())
-        self.event_listeners: list[Callable[[DomainEvent], None]] = []
-        self.status_listeners: list[Callable[[LinkStatus], None]] = []
-        self.domain_listeners: list[Callable[[str, DomainFigures | None], None]] = []
+        self.event_listeners: list[Callable[[DomainEvent], object]] = []
+        self.status_listeners: list[Callable[[LinkStatus], object]] = []
+        self.domain_listeners: list[Callable[[str, DomainFigures | None], object]] = []
         self._sampler: Sampler | None = None
         self._prev: dict[str, DomainSample] = {}
         self._started: dict[str, float] = {}
@@ -129,11 +129,10 @@ class Host:
 
     def mark_lost(self, message: str) -> None:
         """Declare the link dead, keep the last figures, and start reconnecting."""
-        if self._closing or self.status.state is LinkState.LOST:
+        if self._closing or (self._reconnect_task is not None and not self._reconnect_task.done()):
             return
         self._set_status(LinkState.LOST, message, backoff(0))
-        if self._reconnect_task is None or self._reconnect_task.done():
-            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
         await self._drop()

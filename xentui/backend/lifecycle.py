@@ -113,7 +113,12 @@ def _latest_snapshot(dom: libvirt.virDomain) -> libvirt.virDomainSnapshot:
 
 
 def _snapshot(dom: libvirt.virDomain) -> str:
-    name = time.strftime("xentui-%Y%m%d-%H%M%S")
+    base = time.strftime("xentui-%Y%m%d-%H%M%S")
+    taken = set(dom.snapshotListNames(0))
+    name, n = base, 1
+    while name in taken:  # a second snapshot within the same second
+        n += 1
+        name = f"{base}-{n}"
     dom.snapshotCreateXML(f"<domainsnapshot><name>{name}</name></domainsnapshot>", 0)
     return f"snapshot {name} taken"
 

@@ -1,0 +1,348 @@
+"""The App: owns the Host, schedules passes, routes backend messages to the screen and
+turns every outcome into one log line plus a notification."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from functools import partial
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
+from xentui.backend.host import Host
+from xentui.backend.lifecycle import ACTIONS
+from xentui.backend.models import DomainFigures, LinkState
+from xentui.cli import Options
+from xentui.config import Settings, load_settings, state_dir
+from xentui.logfile import JsonLineLog
+from xentui.ui import format as fmt
+from xentui.ui.messages import (
+    ActionDone,
+    DomainChanged,
+    DomainEventArrived,
+    LinkChanged,
+    PassDone,
+    PassFailed,
+)
+from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
+from xentui.ui.screens.detail import DetailScreen
+from xentui.ui.screens.help import HelpScreen
+from xentui.ui.screens.main import MainScreen
+
+LEVEL_NOTIFY: dict[str, SeverityLevel] = {
+    "info": "information",
+    "warn": "warning",
+    "error": "error",
+}
+
+
+class XentuiApp(App[int]):
+    """The console for one host."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "xentui"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        host: Host,
+        settings: Settings,
+        *,
+        logfile: JsonLineLog | None = None,
+        live: bool = True,
+        problems: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.host = host
+        self.settings = settings
+        self.logfile = logfile
+        self.live = live
+        """False freezes time-dependent output (for snapshots): one pass, no timers."""
+        self._problems = list(problems)
+        self.stale = False
+        self.passes = 0
+        self._last_link_text: str | None = None
+        host.status_listeners.append(lambda st: self.post_message(LinkChanged(st)))
+        host.event_listeners.append(lambda ev: self.post_message(DomainEventArrived(ev)))
+        host.domain_listeners.append(lambda u, f: self.post_message(DomainChanged(u, f)))
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen()
+
+    @property
+    def main(self) -> MainScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    def on_mount(self) -> None:
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        else:
+            self._problems.append(f"unknown theme {self.settings.theme!r}; using the default")
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        for problem in self._problems:
+            self.report("warn", problem)
+        if self.logfile is not None and self.logfile.error:
+            self.report("warn", f"log file disabled: {self.logfile.error}")
+        self._connect()
+
+    # -- one place for outcomes ----------------------------------------------------------
+    def report(self, level: str, text: str, *, notify: bool = True, kind: str = "app") -> None:
+        """Log a line (pane and file) and, if asked, show it as a notification."""
+        try:
+            self.main.log_pane.add(level, text, kind=kind)
+        except Exception:
+            if self.logfile is not None:
+                self.logfile.write(level, kind, text)
+        if notify:
+            self.notify(fmt.visible(text), severity=LEVEL_NOTIFY.get(level, "information"),
+                        markup=False, timeout=4 if level == "info" else 8)
+
+    # -- connection and passes -----------------------------------------------------------
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def _connect(self) -> None:
+        try:
+            await self.host.connect()
+        except ConnectError as err:
+            self.report("error", str(err), kind="connection")
+            self.host.mark_lost(str(err))
+        self._poll()
+
+    @work(exclusive=True, group="poll", exit_on_error=False)
+    async def _poll(self) -> None:
+        started = time.monotonic()
+        try:
+            result = await self.host.sample()
+        except ConnectionLost as err:
+            self.post_message(PassFailed(str(err), lost=True))
+        except BackendError as err:
+            self.post_message(PassFailed(str(err), lost=False))
+        else:
+            self.post_message(PassDone(result))
+        if self.live:
+            wait = max(0.05, self.host.interval - (time.monotonic() - started))
+            self.set_timer(wait, self._poll)
+
+    def poll_now(self) -> None:
+        """Run a pass at once (tests and `live=False` use this)."""
+        self._poll()
+
+    @on(PassDone)
+    def _pass_done(self, msg: PassDone) -> None:
+        self.passes += 1
+        self.stale = False
+        screen = self.main
+        screen.table.set_figures(msg.result.domains)
+        self._show_host()
+        if screen.perf.display:
+            screen.show_graphs()
+            screen.perf.refresh_graphs()
+        screen.refresh_bindings()
+        if msg.result.took_s > self.host.interval:
+            self.report("warn", f"a pass took {msg.result.took_s:.1f} s, longer than the "
+                        f"{self.host.interval:g} s interval", notify=False)
+
+    @on(PassFailed)
+    def _pass_failed(self, msg: PassFailed) -> None:
+        if msg.lost:
+            if not self.stale and self.host.last is not None:
+                self.stale = True
+                self.main.table.set_figures(self.host.last.domains, stale=True)
+            self._show_host()
+        else:
+            self.report("error", msg.text, notify=False)
+
+    def _show_host(self) -> None:
+        self.main.query_one("#hostbar").show(  # type: ignore[attr-defined]
+            self.host.last, self.host.status, interval=self.host.interval,
+            stale=self.stale, show_timing=self.live,
+        )
+
+    @on(LinkChanged)
+    def _link(self, msg: LinkChanged) -> None:
+        st = msg.status
+        if st.state is LinkState.LOST and st.retry_in is not None and st.message:
+            if self._last_link_text != st.message:
+                self.report("error", st.message, kind="connection")
+                self._last_link_text = st.message
+        elif st.state is LinkState.CONNECTED:
+            self._last_link_text = None
+            self.report("info", st.message, notify=self.passes > 0, kind="connection")
+            self.poll_now()
+        if st.state is LinkState.LOST and self.host.last is not None and not self.stale:
+            self.stale = True
+            self.main.table.set_figures(self.host.last.domains, stale=True)
+        self._show_host()
+        self.main.refresh_bindings()
+
+    @on(DomainEventArrived)
+    def _event(self, msg: DomainEventArrived) -> None:
+        self.report("info", f"event: {msg.event.text}", notify=False, kind="event")
+
+    @on(DomainChanged)
+    def _domain_changed(self, msg: DomainChanged) -> None:
+        self.main.table.update_one(msg.uuid, msg.figures)
+        self.main.refresh_bindings()
+
+    # -- actions -------------------------------------------------------------------------
+    def request_action(self, fig: DomainFigures, name: str) -> None:
+        """Confirm if the action is destructive, then run it in a worker."""
+        spec = ACTIONS[name]
+        go = partial(self._confirmed, fig.uuid, fig.name, name)
+        if name == "undefine" or (name == "destroy" and fig.sample.state.value == "shutoff"):
+            self.push_screen(
+                TypeNameScreen(f"{spec.label} {fmt.visible(fig.name)}? Type its name to confirm.",
+                               fig.name), go)
+        elif name == "destroy":
+            self._destroy_checked(fig)
+        elif spec.destructive:
+            self.push_screen(ConfirmScreen(f"{spec.label} {fmt.visible(fig.name)}?",
+                                           spec.help), go)
+        else:
+            self._run_action(fig.uuid, fig.name, name)
+
+    @work(exclusive=False, group="actions", exit_on_error=False)
+    async def _destroy_checked(self, fig: DomainFigures) -> None:
+        """Force off asks for the name when a managed-save image would be orphaned."""
+        try:
+            detail = await self.host.detail(fig.uuid)
+            saved = bool(detail.managed_save)
+        except BackendError:
+            saved = False
+        go = partial(self._confirmed, fig.uuid, fig.name, "destroy")
+        label = fmt.visible(fig.name)
+        if saved:
+            self.push_screen(TypeNameScreen(
+                f"Force off {label}? It has a managed-save image. Type its name to confirm.",
+                fig.name), go)
+        else:
+            self.push_screen(ConfirmScreen(f"Force off {label}?", ACTIONS["destroy"].help), go)
+
+    def _confirmed(self, uuid: str, name: str, action: str, ok: bool | None) -> None:
+        if ok:
+            self._run_action(uuid, name, action)
+        else:
+            self.report("info", f"{ACTIONS[action].label} {name}: cancelled", notify=False,
+                        kind="action")
+
+    @work(exclusive=False, group="actions", exit_on_error=False)
+    async def _run_action(self, uuid: str, name: str, action: str) -> None:
+        self.report("info", f"{ACTIONS[action].label} {name}: under way…", notify=False,
+                    kind="action")
+        try:
+            text = await self.host.act(uuid, action)
+        except BackendError as err:
+            self.post_message(ActionDone(uuid, action, False, str(err)))
+        else:
+            self.post_message(ActionDone(uuid, action, True, text))
+
+    @on(ActionDone)
+    def _action_done(self, msg: ActionDone) -> None:
+        self.report("info" if msg.ok else "error", msg.text, kind="action")
+        if msg.ok and msg.action == "shutdown":
+            self.set_timer(self.settings.shutdown_timeout,
+                           partial(self._shutdown_overdue, msg.uuid))
+        self._refresh_one(msg.uuid)
+
+    @work(exclusive=False, group="refresh", exit_on_error=False)
+    async def _refresh_one(self, uuid: str) -> None:
+        """Re-read the domain an action touched (drivers that emit no event, too)."""
+        try:
+            fig = await self.host.refresh_domain(uuid)
+        except BackendError:
+            return
+        self.post_message(DomainChanged(uuid, fig))
+
+    def _shutdown_overdue(self, uuid: str) -> None:
+        last = self.host.last
+        fig = last.domains.get(uuid) if last is not None else None
+        if fig is not None and fig.sample.state.active:
+            self.report("warn", f"{fig.name} has not shut down after "
+                        f"{self.settings.shutdown_timeout:g} s: the guest may ignore the request; "
+                        "press F to force it off")
+
+    # -- screens -------------------------------------------------------------------------
+    def open_detail(self, fig: DomainFigures) -> None:
+        self.push_screen(DetailScreen(self.host, fig.uuid, fig.name))
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """Every binding: keys, what it does, and why it is disabled now (if it is)."""
+        rows: list[tuple[str, str, str]] = []
+        main = self.main
+        for _key, binding in [*self.main.table._bindings, *main._bindings, *self._bindings]:
+            if not binding.description:
+                continue
+            reason = ""
+            if binding.action.startswith("lifecycle("):
+                name = binding.action.split("'")[1]
+                reason = main.action_reason(name) or ""
+            elif binding.action == "toggle_pause":
+                reason = main.action_reason(main._pause_action()) or ""
+            rows.append((binding.key, binding.description, reason))
+        seen: dict[str, tuple[str, str, str]] = {}
+        for key, desc, reason in rows:
+            if desc in seen:
+                k, d, r = seen[desc]
+                seen[desc] = (f"{k},{key}", d, r)
+            else:
+                seen[desc] = (key, desc, reason)
+        return list(seen.values())
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_rows()))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, MainScreen):
+            return
+        fig = screen.selected()
+        if fig is None:
+            return
+        for spec in ACTIONS.values():
+            reason = screen.action_reason(spec.name)
+            if reason is None:
+                yield SystemCommand(f"{spec.label} {fmt.visible(fig.name)}", spec.help,
+                                    partial(screen.action_lifecycle, spec.name))
+
+    async def on_unmount(self) -> None:
+        await self.host.close()
+
+
+def make_app(
+    uri: str,
+    *,
+    readonly: bool = False,
+    interval: float | None = None,
+    per_domain: bool = False,
+    settings: Settings | None = None,
+    live: bool = True,
+    log_to_file: bool | None = None,
+) -> XentuiApp:
+    """The one factory the CLI, tests and benchmarks use."""
+    problems: list[str] = []
+    if settings is None:
+        settings, problems = load_settings()
+    host = Host(uri, readonly=readonly, interval=interval or settings.interval,
+                per_domain=per_domain)
+    use_file = settings.log_file if log_to_file is None else log_to_file
+    logfile = JsonLineLog(state_dir() / "events.jsonl") if use_file else None
+    return XentuiApp(host, settings, logfile=logfile, live=live, problems=problems)
+
+
+def run_console(opts: Options) -> int:
+    """Run the console for the CLI's options; returns the exit code."""
+    app = make_app(
+        opts.uri, readonly=opts.readonly, interval=opts.interval, per_domain=opts.per_domain
+    )
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,1 @@
+"""Screens: main, domain detail, confirmation and help."""

@@ -1,0 +1,220 @@
+"""The main screen: header, Domains, Performance and Log panes, filter, footer; the keys
+that act on the selected domain live here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from xentui.backend.lifecycle import ACTIONS, why_not
+from xentui.backend.models import DomainFigures
+from xentui.config import COLUMNS
+from xentui.ui.widgets.domain_table import DomainTable
+from xentui.ui.widgets.event_log import EventLog
+from xentui.ui.widgets.graphs import PerformanceView
+from xentui.ui.widgets.host_bar import HostBar
+
+if TYPE_CHECKING:
+    from xentui.ui.app import XentuiApp
+
+SHOWN_IN_FOOTER = {"start", "shutdown", "reboot", "destroy"}
+
+
+def _action_bindings() -> list[Binding]:
+    out: list[Binding] = []
+    for spec in ACTIONS.values():
+        if spec.name in ("pause", "resume"):
+            continue
+        out.append(
+            Binding(
+                spec.key,
+                f"lifecycle('{spec.name}')",
+                spec.label,
+                show=spec.name in SHOWN_IN_FOOTER,
+                id=spec.name,
+                tooltip=spec.help,
+            )
+        )
+    return out
+
+
+class MainScreen(Screen[None]):
+    """What the operator sees after `xentui`."""
+
+    BINDINGS = [
+        Binding("enter", "detail", "Detail", id="detail"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
+        Binding("p", "toggle_pause", "Pause/Resume", id="pause"),
+        *_action_bindings(),
+        Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False, id="sort-prev"),
+        Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False, id="sort-next"),
+        Binding("I", "sort_reverse", "Reverse sort", show=False, id="sort-reverse"),
+        Binding("G", "graph_mode", "Host graphs", show=False, id="graph-mode"),
+        Binding("2", "toggle_pane('performance')", "Hide/show Performance", show=False,
+                id="toggle-performance"),
+        Binding("3", "toggle_pane('log')", "Hide/show Log", show=False, id="toggle-log"),
+        Binding("plus", "resize(1)", "Grow lower panes", show=False, id="grow"),
+        Binding("minus", "resize(-1)", "Shrink lower panes", show=False, id="shrink"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.host_wide = False
+        self.lower_height = 10
+
+    @property
+    def xapp(self) -> XentuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        s = self.xapp.settings
+        yield HostBar(id="hostbar")
+        table = DomainTable(s.columns, sort=s.sort, reverse=s.reverse, ascii=s.ascii,
+                            id="domains")
+        table.border_title = "Domains"
+        yield table
+        with Horizontal(id="lower"):
+            perf = PerformanceView(id="performance")
+            perf.border_title = "Performance"
+            perf.ascii = s.ascii
+            yield perf
+            log = EventLog(id="log", mirror=self.xapp.logfile)
+            log.border_title = "Log"
+            yield log
+        yield Input(placeholder="filter by name or state; Enter keeps it, Esc clears",
+                    id="filter")
+        yield Footer()
+
+    @property
+    def table(self) -> DomainTable:
+        return self.query_one(DomainTable)
+
+    @property
+    def perf(self) -> PerformanceView:
+        return self.query_one(PerformanceView)
+
+    @property
+    def log_pane(self) -> EventLog:
+        return self.query_one(EventLog)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.table.focus()
+
+    # -- selection and graphs ----------------------------------------------------------
+    def selected(self) -> DomainFigures | None:
+        uuid = self.table.selected
+        return None if uuid is None else self.table.figures.get(uuid)
+
+    def show_graphs(self) -> None:
+        history = self.xapp.host.history
+        if self.host_wide:
+            names = {u: f.name for u, f in self.table.figures.items()}
+            self.perf.show_host(history, names)
+        else:
+            fig = self.selected()
+            if fig is not None:
+                self.perf.show_domain(history, fig.uuid, fig.name)
+
+    @on(DomainTable.SelectionChanged)
+    def _selection(self, _msg: DomainTable.SelectionChanged) -> None:
+        self.show_graphs()
+        self.refresh_bindings()
+
+    @on(DomainTable.SortChanged)
+    def _sorted(self, msg: DomainTable.SortChanged) -> None:
+        order = "descending" if msg.reverse else "ascending"
+        self.notify(f"sorted by {msg.column}, {order}", timeout=2)
+
+    # -- filter --------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, msg: Input.Changed) -> None:
+        self.table.set_filter(msg.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self, _msg: Input.Submitted) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(box.value)
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.table.set_filter("")
+        self.table.focus()
+
+    # -- actions -------------------------------------------------------------------------
+    def action_reason(self, name: str) -> str | None:
+        """Why the action cannot run on the selected domain now (None: it can)."""
+        fig = self.selected()
+        if fig is None:
+            return "no domain selected"
+        host = self.xapp.host
+        if not host.connected:
+            return "not connected"
+        return why_not(ACTIONS[name], fig.sample, host.caps, readonly=host.readonly)
+
+    def _pause_action(self) -> str:
+        fig = self.selected()
+        return "resume" if fig is not None and fig.sample.state.value == "paused" else "pause"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "lifecycle" and parameters:
+            return True if self.action_reason(str(parameters[0])) is None else None
+        if action == "toggle_pause":
+            return True if self.action_reason(self._pause_action()) is None else None
+        if action == "detail":
+            return True if self.selected() is not None else None
+        return True
+
+    def action_lifecycle(self, name: str) -> None:
+        fig = self.selected()
+        reason = self.action_reason(name)
+        if fig is None or reason is not None:
+            self.xapp.report("warn", f"{ACTIONS[name].label}: {reason}")
+            return
+        self.xapp.request_action(fig, name)
+
+    def action_toggle_pause(self) -> None:
+        self.action_lifecycle(self._pause_action())
+
+    def action_detail(self) -> None:
+        fig = self.selected()
+        if fig is not None:
+            self.xapp.open_detail(fig)
+
+    # -- view ----------------------------------------------------------------------------
+    def action_sort_step(self, step: int) -> None:
+        cols = [c for c in COLUMNS if c in self.xapp.settings.columns]
+        i = cols.index(self.table.sort_key) if self.table.sort_key in cols else 0
+        self.table.set_sort(cols[(i + step) % len(cols)], self.table.reverse)
+
+    def action_sort_reverse(self) -> None:
+        self.table.set_sort(self.table.sort_key, not self.table.reverse)
+
+    def action_graph_mode(self) -> None:
+        self.host_wide = not self.host_wide
+        self.show_graphs()
+
+    def action_toggle_pane(self, which: str) -> None:
+        pane = self.query_one(f"#{which}")
+        pane.display = not pane.display
+        lower = self.query_one("#lower")
+        lower.display = self.perf.display or self.log_pane.display
+
+    def action_resize(self, step: int) -> None:
+        self.lower_height = max(3, min(60, self.lower_height + 2 * step))
+        self.query_one("#lower").styles.height = self.lower_height

@@ -1,0 +1,1 @@
+"""Widgets: domain table, host bar, performance graphs and event log."""

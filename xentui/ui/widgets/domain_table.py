@@ -1,0 +1,294 @@
+"""The Domains pane: one row per domain, drawn line by line, only what is visible.
+
+Rows are keyed by UUID. A pass stores the new figures and re-sorts only when the order
+can have changed; cells are formatted when a line is drawn, and Textual draws only the
+lines on screen, so domains scrolled out of view cost almost nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from xentui.backend.models import DomainFigures, DomainState
+from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
+
+STATE_STYLES = {
+    DomainState.RUNNING: Style(color="green"),
+    DomainState.BLOCKED: Style(color="cyan"),
+    DomainState.PAUSED: Style(color="yellow"),
+    DomainState.SHUTDOWN: Style(color="magenta"),
+    DomainState.SHUTOFF: Style(dim=True),
+    DomainState.CRASHED: Style(color="red", bold=True),
+    DomainState.PMSUSPENDED: Style(color="yellow"),
+    DomainState.NOSTATE: Style(dim=True),
+}
+HOT = Style(color="red", bold=True)
+HEADER = Style(bold=True, underline=True)
+CURSOR = Style(reverse=True)
+DIM = Style(dim=True)
+
+
+@dataclass
+class _CachedLine:
+    fig: DomainFigures
+    selected: bool
+    stale: bool
+    strip: Strip
+
+
+class DomainTable(ScrollView, can_focus=True):
+    """A sortable, filterable list of domains keyed by UUID."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="pageup"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="pagedown"),
+        Binding("home", "jump(0)", "First", show=False, id="home"),
+        Binding("end", "jump(-1)", "Last", show=False, id="end"),
+    ]
+
+    class SelectionChanged(Message):
+        """The cursor moved to another domain (or to none)."""
+
+        def __init__(self, uuid: str | None) -> None:
+            super().__init__()
+            self.uuid = uuid
+
+    class SortChanged(Message):
+        def __init__(self, column: str, reverse: bool) -> None:
+            super().__init__()
+            self.column = column
+            self.reverse = reverse
+
+    def __init__(
+        self,
+        columns: tuple[str, ...],
+        *,
+        sort: str = "name",
+        reverse: bool = False,
+        ascii: bool = False,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.columns: list[Column] = [COLUMNS[c] for c in columns if c in COLUMNS]
+        self.sort_key = sort if sort in COLUMNS else "name"
+        self.reverse = reverse
+        self.ascii = ascii
+        self.filter_text = ""
+        self.stale = False
+        self.figures: dict[str, DomainFigures] = {}
+        self.order: list[str] = []
+        self._pos: dict[str, int] = {}
+        self._keys: dict[str, tuple[bool, Any]] = {}
+        self.cursor = 0
+        self.selected: str | None = None
+        self._lines: dict[str, _CachedLine] = {}
+        self._name_width = 12
+        self._header: Strip | None = None
+
+    # -- model -----------------------------------------------------------------------
+    def set_figures(self, figures: dict[str, DomainFigures], *, stale: bool = False) -> None:
+        """Take a whole pass; re-sort only if membership or the sort values changed."""
+        col = COLUMNS[self.sort_key]
+        keys = {u: (pinned_first(f), col.sort(f)) for u, f in figures.items()}
+        reorder = keys != self._keys or stale != self.stale
+        self.figures = figures
+        self.stale = stale
+        if reorder:
+            self._keys = keys
+            self._reorder()
+        self._refresh_visible()
+
+    def update_one(self, uuid: str, fig: DomainFigures | None) -> None:
+        """One domain changed (an event): update its row at once."""
+        if fig is None:
+            if uuid not in self.figures:
+                return
+            self.figures = {u: f for u, f in self.figures.items() if u != uuid}
+        else:
+            self.figures = {**self.figures, uuid: fig}
+        col = COLUMNS[self.sort_key]
+        self._keys = {u: (pinned_first(f), col.sort(f)) for u, f in self.figures.items()}
+        self._reorder()
+
+    def _reorder(self) -> None:
+        col = COLUMNS[self.sort_key]
+        visible = [f for f in self.figures.values() if matches(f, self.filter_text)]
+        visible.sort(key=lambda f: f.name.casefold())
+        visible.sort(key=lambda f: col.sort(f), reverse=self.reverse)
+        visible.sort(key=pinned_first)
+        self.order = [f.uuid for f in visible]
+        self._pos = {u: i for i, u in enumerate(self.order)}
+        longest = max((cell_len(COLUMNS["name"].cell(f)) for f in visible), default=4)
+        self._name_width = max(8, min(32, longest))
+        self._header = None
+        self._lines.clear()
+        width = sum(self._width(c) + 1 for c in self.columns)
+        self.virtual_size = Size(width, len(self.order) + 1)
+        self._restore_cursor()
+        self.refresh()
+
+    def _restore_cursor(self) -> None:
+        before = self.selected
+        if self.selected in self._pos:
+            self.cursor = self._pos[self.selected]  # type: ignore[index]
+        elif self.order:
+            self.cursor = min(self.cursor, len(self.order) - 1)
+            self.selected = self.order[self.cursor]
+        else:
+            self.cursor, self.selected = 0, None
+        if self.selected != before:
+            self.post_message(self.SelectionChanged(self.selected))
+        self._scroll_to_cursor()
+
+    def _refresh_visible(self) -> None:
+        top = int(self.scroll_offset.y)
+        shown = self.order[top : top + max(1, self.size.height)]
+        if any(
+            (c := self._lines.get(u)) is None or c.fig is not self.figures.get(u) for u in shown
+        ):
+            self.refresh()
+
+    def set_sort(self, key: str, reverse: bool | None = None) -> None:
+        if key not in COLUMNS:
+            return
+        if reverse is None:
+            reverse = not self.reverse if key == self.sort_key else False
+        self.sort_key, self.reverse = key, reverse
+        self._resort()
+        self.post_message(self.SortChanged(key, reverse))
+
+    def _resort(self) -> None:
+        col = COLUMNS[self.sort_key]
+        self._keys = {u: (pinned_first(f), col.sort(f)) for u, f in self.figures.items()}
+        self._reorder()
+
+    def set_filter(self, text: str) -> None:
+        if text != self.filter_text:
+            self.filter_text = text
+            self._reorder()
+
+    def select(self, uuid: str) -> bool:
+        """Move the cursor to a domain if it is listed."""
+        if uuid not in self._pos:
+            return False
+        self._move_to(self._pos[uuid])
+        return True
+
+    # -- cursor ------------------------------------------------------------------------
+    def _move_to(self, index: int) -> None:
+        if not self.order:
+            return
+        index = max(0, min(len(self.order) - 1, index))
+        old = self.selected
+        self.cursor = index
+        self.selected = self.order[index]
+        if old != self.selected:
+            self.post_message(self.SelectionChanged(self.selected))
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        rows = max(1, self.size.height - 1)
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + rows:
+            self.scroll_to(y=self.cursor - rows + 1, animate=False)
+
+    def action_cursor(self, step: int) -> None:
+        self._move_to(self.cursor + step)
+
+    def action_page(self, step: int) -> None:
+        self._move_to(self.cursor + step * max(1, self.size.height - 2))
+
+    def action_jump(self, where: int) -> None:
+        self._move_to(0 if where == 0 else len(self.order) - 1)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._scroll_to_cursor()
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            x = event.x + int(self.scroll_offset.x)
+            for col in self.columns:
+                x -= self._width(col) + 1
+                if x < 0:
+                    self.set_sort(col.key)
+                    return
+            return
+        self._move_to(int(self.scroll_offset.y) + event.y - 1)
+
+    # -- drawing -----------------------------------------------------------------------
+    def _width(self, col: Column) -> int:
+        return self._name_width if col.key == "name" else col.width
+
+    def _cell(self, text: str, col: Column) -> str:
+        width = self._width(col)
+        if cell_len(text) > width:
+            text = set_cell_size(text, width - 1) + ("~" if self.ascii else "…")
+        pad = " " * (width - cell_len(text))
+        return pad + text if col.right else text + pad
+
+    def _header_strip(self) -> Strip:
+        if self._header is None:
+            up, down = ("^", "v") if self.ascii else ("▲", "▼")
+            segs: list[Segment] = []
+            for col in self.columns:
+                label = col.label
+                if col.key == self.sort_key:
+                    label = f"{label}{down if self.reverse else up}"
+                segs.append(Segment(self._cell(label, col), HEADER))
+                segs.append(Segment(" "))
+            self._header = Strip(segs)
+        return self._header
+
+    def _row_strip(self, fig: DomainFigures, selected: bool) -> Strip:
+        state = fig.sample.state
+        base = DIM if state in (DomainState.SHUTOFF, DomainState.NOSTATE) or self.stale else None
+        segs: list[Segment] = []
+        for col in self.columns:
+            style = base or Style()
+            if col.key == "state":
+                style = STATE_STYLES[state] + (base or Style())
+            elif col.hot is not None and col.hot(fig):
+                style = HOT
+            segs.append(Segment(self._cell(col.cell(fig), col), style))
+            segs.append(Segment(" ", base))
+        strip = Strip(segs)
+        if selected:
+            strip = strip.apply_style(CURSOR)
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        sx = int(self.scroll_offset.x)
+        if y == 0:
+            return self._header_strip().crop_extend(sx, sx + width, None)
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= len(self.order):
+            return Strip.blank(width)
+        uuid = self.order[index]
+        fig = self.figures[uuid]
+        selected = index == self.cursor
+        cached = self._lines.get(uuid)
+        if cached is None or cached.fig is not fig or cached.selected != selected or (
+            cached.stale != self.stale
+        ):
+            cached = _CachedLine(fig, selected, self.stale, self._row_strip(fig, selected))
+            self._lines[uuid] = cached
+            if len(self._lines) > 4 * max(self.size.height, 10):
+                self._lines = {uuid: cached}
+        return cached.strip.crop_extend(sx, sx + width, None)

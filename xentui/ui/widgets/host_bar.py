@@ -1,0 +1,98 @@
+"""The header: the host, its memory, Dom0's load, domains by state, the link's state."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.text import Text
+from textual.widgets import Static
+
+from xentui.backend.models import LinkState, LinkStatus, PassResult
+from xentui.ui import format as fmt
+
+_LINK_STYLE = {
+    LinkState.CONNECTED: "green",
+    LinkState.CONNECTING: "yellow",
+    LinkState.LOST: "bold red",
+    LinkState.CLOSED: "dim",
+}
+
+
+def link_text(status: LinkStatus, readonly: bool) -> Text:
+    """The connection's state in words (with a symbol, not colour alone)."""
+    if status.state is LinkState.LOST:
+        words = "✖ lost"
+        if status.retry_in is not None:
+            words += f", retrying in {status.retry_in:.0f} s"
+    elif status.state is LinkState.CONNECTED:
+        words = "● connected"
+    else:
+        words = f"◌ {status.state.value}"
+    out = Text(words, style=_LINK_STYLE[status.state])
+    if readonly:
+        out.append(" · read-only (actions disabled)", style="yellow")
+    return out
+
+
+def host_lines(
+    result: PassResult | None,
+    status: LinkStatus,
+    *,
+    interval: float,
+    stale: bool,
+    show_timing: bool = True,
+) -> Text:
+    """Three lines of plain facts; text from the host is appended literally."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    if result is None:
+        out.append(fmt.visible(status.uri), style="bold")
+        out.append(" · ")
+        out.append_text(link_text(status, status.readonly))
+        out.append("\n")
+        out.append(fmt.visible(status.message))
+        return out
+    h = result.host
+    out.append(fmt.visible(h.hostname), style="bold")
+    out.append(f" · {fmt.visible(h.uri)} · {h.hypervisor} {h.hv_version} ")
+    out.append(f"· {h.cpus} CPU × {h.mhz} MHz · ")
+    out.append_text(link_text(status, status.readonly))
+    out.append("\n")
+    given = sum(f.sample.mem_kib or 0 for f in result.domains.values())
+    out.append(f"Mem {fmt.bytes_kib(h.memory_kib)} total, {fmt.bytes_kib(h.free_kib)} free, ")
+    out.append(f"{fmt.bytes_kib(given)} to domains")
+    if h.dom0 is not None:
+        d = h.dom0
+        out.append(
+            f" · Dom0 CPU {fmt.pct(d.cpu_pct, 0)} mem {fmt.bytes_kib(d.mem_used_kib)}/"
+            f"{fmt.bytes_kib(d.mem_total_kib)} load {d.load[0]:.2f} {d.load[1]:.2f} {d.load[2]:.2f}"
+        )
+    out.append("\n")
+    states = Counter(f.sample.state.value for f in result.domains.values())
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    out.append(f"Domains {len(result.domains)} ({parts}) · every {interval:g} s")
+    if show_timing:
+        out.append(f" · last pass {result.took_s * 1000:.0f} ms ({result.path})")
+    if stale:
+        out.append(" · STALE: figures are from the last good pass", style="bold red")
+    return out
+
+
+class HostBar(Static):
+    """Shows `host_lines`; the app calls `show` after each pass or link change."""
+
+    DEFAULT_CSS = """
+    HostBar { height: 3; padding: 0 1; background: $boost; }
+    """
+
+    def show(
+        self,
+        result: PassResult | None,
+        status: LinkStatus,
+        *,
+        interval: float,
+        stale: bool,
+        show_timing: bool = True,
+    ) -> None:
+        self.update(
+            host_lines(result, status, interval=interval, stale=stale, show_timing=show_timing)
+        )
