@@ -10,6 +10,7 @@ from functools import partial
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -33,6 +34,7 @@ from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
 from xentui.ui.screens.main import MainScreen
+from xentui.ui.widgets.host_bar import HostBar
 
 LEVEL_NOTIFY: dict[str, SeverityLevel] = {
     "info": "information",
@@ -70,6 +72,9 @@ class XentuiApp(App[int]):
         self.stale = False
         self.passes = 0
         self._last_link_text: str | None = None
+        self._early: list[tuple[str, str, float, str]] = []
+        self.clock = time.time
+        """Wall clock for log lines; snapshot tests fix it."""
         host.status_listeners.append(lambda st: self.post_message(LinkChanged(st)))
         host.event_listeners.append(lambda ev: self.post_message(DomainEventArrived(ev)))
         host.domain_listeners.append(lambda u, f: self.post_message(DomainChanged(u, f)))
@@ -100,13 +105,18 @@ class XentuiApp(App[int]):
     def report(self, level: str, text: str, *, notify: bool = True, kind: str = "app") -> None:
         """Log a line (pane and file) and, if asked, show it as a notification."""
         try:
-            self.main.log_pane.add(level, text, kind=kind)
-        except Exception:
-            if self.logfile is not None:
-                self.logfile.write(level, kind, text)
+            self.main.log_pane.add(level, text, self.clock(), kind=kind)
+        except (NoMatches, IndexError, AssertionError):
+            self._early.append((level, text, self.clock(), kind))
         if notify:
             self.notify(fmt.visible(text), severity=LEVEL_NOTIFY.get(level, "information"),
                         markup=False, timeout=4 if level == "info" else 8)
+
+    def flush_early(self) -> None:
+        """Lines reported before the Log pane existed (settings problems, first connect)."""
+        early, self._early = self._early, []
+        for level, text, when, kind in early:
+            self.main.log_pane.add(level, text, when, kind=kind)
 
     # -- connection and passes -----------------------------------------------------------
     @work(exclusive=True, group="connect", exit_on_error=False)
@@ -163,10 +173,12 @@ class XentuiApp(App[int]):
             self.report("error", msg.text, notify=False)
 
     def _show_host(self) -> None:
-        self.main.query_one("#hostbar").show(  # type: ignore[attr-defined]
-            self.host.last, self.host.status, interval=self.host.interval,
-            stale=self.stale, show_timing=self.live,
-        )
+        try:
+            bar = self.main.query_one(HostBar)
+        except NoMatches:
+            return
+        bar.show(self.host.last, self.host.status, interval=self.host.interval,
+                 stale=self.stale, show_timing=self.live)
 
     @on(LinkChanged)
     def _link(self, msg: LinkChanged) -> None:
@@ -315,6 +327,9 @@ class XentuiApp(App[int]):
                                     partial(screen.action_lifecycle, spec.name))
 
     async def on_unmount(self) -> None:
+        self.host.status_listeners.clear()
+        self.host.event_listeners.clear()
+        self.host.domain_listeners.clear()
         await self.host.close()
 
 

@@ -107,6 +107,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.table.focus()
+        self.xapp.flush_early()
 
     # -- selection and graphs ----------------------------------------------------------
     def selected(self) -> DomainFigures | None:

@@ -221,15 +221,18 @@ class DomainTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def on_click(self, event: events.Click) -> None:
-        if event.y == 0:
-            x = event.x + int(self.scroll_offset.x)
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + int(self.scroll_offset.x)
             for col in self.columns:
                 x -= self._width(col) + 1
                 if x < 0:
                     self.set_sort(col.key)
                     return
             return
-        self._move_to(int(self.scroll_offset.y) + event.y - 1)
+        self._move_to(int(self.scroll_offset.y) + offset.y - 1)
 
     # -- drawing -----------------------------------------------------------------------
     def _width(self, col: Column) -> int:
