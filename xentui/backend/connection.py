@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -22,6 +23,8 @@ T = TypeVar("T")
 KEEPALIVE_INTERVAL_S = 2
 KEEPALIVE_COUNT = 3
 """A silent peer is declared dead after about interval * (count + 1) seconds."""
+SHUTDOWN_GRACE_S = 2.0
+"""How long closing waits for libvirt calls already running in the pool."""
 
 _CLOSE_REASONS = {
     libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "a connection error",
@@ -204,9 +207,17 @@ class HostConnection:
         _close_quietly(conn)
 
     def shutdown(self) -> None:
-        """Release the connection and stop the pool without waiting for hung calls."""
-        self.release()
+        """Stop the pool, give calls already running a short grace, release the connection.
+
+        Closing the connection while a pool thread is about to use it crashes the
+        process (libvirt-python hands the freed pointer to libvirt), so queued calls are
+        dropped and running ones may finish first; a hung call is not waited for longer.
+        """
         self.pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + SHUTDOWN_GRACE_S
+        for thread in list(getattr(self.pool, "_threads", ())):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.release()
 
 
 def _deliver(

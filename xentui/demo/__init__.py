@@ -44,9 +44,11 @@ def guest_xml(
       </disk>"""
         for i in range(disks)
     )
+    mac = ":".join(uuid.replace("-", "")[i : i + 2] for i in range(0, 6, 2))
     nic_xml = (
         f"""
       <interface type='bridge'>
+        <mac address='00:16:3e:{mac}'/>
         <source bridge='xenbr0'/>
         <target dev='vif{vif}.0'/>
       </interface>"""

@@ -81,7 +81,8 @@ class HostBar(Static):
     """Shows `host_lines`; the app calls `show` after each pass or link change."""
 
     DEFAULT_CSS = """
-    HostBar { height: 3; padding: 0 1; background: $boost; }
+    HostBar { height: 3; padding: 0 1; background: $boost; text-wrap: nowrap;
+              text-overflow: ellipsis; }
     """
 
     def show(
