@@ -176,9 +176,14 @@ async def test_panes_hide_and_resize(demo_app) -> None:
         await pilot.press("3")
         assert not log.display
         assert not app.main.query_one("#lower").display
-        await pilot.press("2", "plus")
+        await pilot.press("2")
+        await pilot.pause()
+        lower = app.main.query_one("#lower")
+        before = lower.outer_size.height
+        await pilot.press("plus")
+        await pilot.pause()
         assert perf.display
-        assert app.main.query_one("#lower").styles.height.value == 12
+        assert lower.outer_size.height == before + 2
 
 
 async def test_bad_settings_fall_back_with_a_message(demo_daemon, tmp_path: Path) -> None:

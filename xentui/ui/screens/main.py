@@ -67,7 +67,6 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.host_wide = False
-        self.lower_height = 10
 
     @property
     def xapp(self) -> XentuiApp:
@@ -217,5 +216,6 @@ class MainScreen(Screen[None]):
         lower.display = self.perf.display or self.log_pane.display
 
     def action_resize(self, step: int) -> None:
-        self.lower_height = max(3, min(60, self.lower_height + 2 * step))
-        self.query_one("#lower").styles.height = self.lower_height
+        lower = self.query_one("#lower")
+        height = max(3, min(self.size.height - 4, lower.outer_size.height + 2 * step))
+        lower.styles.height = height
