@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -80,10 +79,18 @@ class HostConnection:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._callback_ids: list[int] = []
         self._close_registered = False
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._opening: threading.Thread | None = None
 
     async def open(self, timeout: float = 10.0) -> libvirt.virConnect:
         """Open the connection without blocking the loop; ConnectError on any failure."""
         ensure_event_loop()
+        if self._opening is not None and self._opening.is_alive():
+            # A host that never answers keeps its open blocked: never stack a second one.
+            raise ConnectError(
+                f"cannot connect to {self.uri}: the previous attempt is still waiting for an answer"
+            )
         loop = asyncio.get_running_loop()
         self._loop = loop
         fut: asyncio.Future[libvirt.virConnect] = loop.create_future()
@@ -98,7 +105,8 @@ class HostConnection:
             if not _deliver(loop, fut, conn, None):
                 _close_quietly(conn)
 
-        threading.Thread(target=opener, name="libvirt-open", daemon=True).start()
+        self._opening = threading.Thread(target=opener, name="libvirt-open", daemon=True)
+        self._opening.start()
         try:
             conn = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
@@ -172,8 +180,28 @@ class HostConnection:
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking libvirt call in the pool; ConnectionLost if the link broke."""
         loop = asyncio.get_running_loop()
+        with self._idle:
+            self._in_flight += 1
+
+        def run() -> T:
+            try:
+                return fn(*args)
+            finally:
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
+
         try:
-            return await loop.run_in_executor(self.pool, fn, *args)
+            future = loop.run_in_executor(self.pool, run)
+        except RuntimeError:  # the pool was shut down: this host is closing
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+            raise ConnectionLost(f"{self.uri} is closing") from None
+        try:
+            return await future
+        except asyncio.CancelledError:
+            raise
         except libvirt.libvirtError as err:
             if is_connection_error(err):
                 raise ConnectionLost(f"lost {self.uri}: {libvirt_message(err)}") from err
@@ -187,8 +215,19 @@ class HostConnection:
         except libvirt.libvirtError:
             return False
 
+    def wait_idle(self, timeout: float = SHUTDOWN_GRACE_S) -> bool:
+        """Wait until no submitted call is queued or running (bounded); True if idle."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight <= 0, timeout)
+
     def release(self) -> None:
-        """Forget the connection: deregister callbacks and close it (blocking)."""
+        """Forget the connection: deregister callbacks and close it (blocking).
+
+        Closing a connection that a pool thread is about to use crashes the process
+        (libvirt-python hands the freed pointer to libvirt), so calls already submitted
+        get a short grace first; a hung call is not waited for longer.
+        """
+        self.wait_idle()
         conn, self.conn = self.conn, None
         if conn is None:
             return
@@ -210,13 +249,10 @@ class HostConnection:
         """Stop the pool, give calls already running a short grace, release the connection.
 
         Closing the connection while a pool thread is about to use it crashes the
-        process (libvirt-python hands the freed pointer to libvirt), so queued calls are
-        dropped and running ones may finish first; a hung call is not waited for longer.
+        process (libvirt-python hands the freed pointer to libvirt), so calls already
+        submitted may finish first; a hung call is not waited for longer.
         """
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        deadline = time.monotonic() + SHUTDOWN_GRACE_S
-        for thread in list(getattr(self.pool, "_threads", ())):
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self.pool.shutdown(wait=False)
         self.release()
 
 

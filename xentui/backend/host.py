@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
+import libvirt
+
 from xentui.backend import lifecycle
 from xentui.backend.capabilities import Capabilities, probe
 from xentui.backend.connection import HostConnection, is_local
@@ -230,8 +232,8 @@ class Host:
         def read() -> DomainSample | None:
             try:
                 return sample_one(sampler.conn.lookupByUUIDString(uuid), sampler.devices)
-            except Exception as err:
-                if "no domain" in str(err).lower() or "not found" in str(err).lower():
+            except libvirt.libvirtError as err:
+                if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                     return None
                 raise
 

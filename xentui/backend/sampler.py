@@ -214,9 +214,10 @@ class Sampler:
             # The driver's bulk call fills no figures (libvirt's test driver fills only
             # the state group): stop paying for it.
             self.bulk = False
+        complete = len(samples)
         if incomplete:
             samples.extend(self._per_domain(incomplete))
-            self.last_path = "bulk+per-domain" if samples else "per-domain"
+            self.last_path = "bulk+per-domain" if complete else "per-domain"
         else:
             self.last_path = "bulk"
         return samples

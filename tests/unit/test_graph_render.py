@@ -1,0 +1,193 @@
+"""The pure chart renderer, axis and pane layout behind the Performance pane."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.text import Text
+
+from xentui.backend.history import Series
+from xentui.ui import format as fmt
+from xentui.ui.widgets.graphs import (
+    ASCII_STEPS,
+    BLOCKS,
+    Plot,
+    layout,
+    render_graph,
+    resample,
+    time_axis,
+)
+
+NAN = float("nan")
+
+
+def heights(rows: list[str], glyphs: str = BLOCKS) -> list[int]:
+    """Filled units of each column (0 = blank)."""
+    steps = len(glyphs)
+    out = []
+    for c in range(len(rows[0])):
+        total = 0
+        for r, row in enumerate(rows):
+            ch = row[c]
+            level = len(rows) - 1 - r
+            if ch != " ":
+                total = max(total, level * steps + glyphs.index(ch) + 1)
+        out.append(total)
+    return out
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (10, 1), (30, 4), (7, 8), (0, 3)])
+@pytest.mark.parametrize("n", [0, 1, 5, 30, 301])
+def test_size_is_exact(width: int, height: int, n: int) -> None:
+    rows = render_graph([float(i % 7) for i in range(n)], width, height)
+    assert len(rows) == height
+    assert all(len(r) == width for r in rows)
+
+
+def test_zero_height_or_negative_sizes() -> None:
+    assert render_graph([1.0, 2.0], 10, 0) == []
+    assert render_graph([1.0, 2.0], -3, -1) == []
+    assert render_graph([1.0], -3, 2) == ["", ""]
+
+
+def test_nan_gaps_are_blank_columns() -> None:
+    rows = render_graph([4.0, NAN, 4.0, NAN], 4, 3)
+    for r in rows:
+        assert r[1] == " " and r[3] == " "
+    assert rows[-1][0] == "█" and rows[-1][2] == "█"
+
+
+def test_all_nan_and_empty_are_blank() -> None:
+    assert render_graph([NAN] * 5, 5, 2) == ["     ", "     "]
+    assert render_graph([], 5, 2) == ["     ", "     "]
+
+
+def test_short_input_is_right_aligned_newest_last() -> None:
+    rows = render_graph([1.0, 2.0], 6, 1)
+    assert rows[0][:4] == "    "
+    assert rows[0][-1] == "█"
+
+
+def test_long_input_keeps_peaks_when_resampling() -> None:
+    values = [0.0] * 100
+    values[37] = 10.0
+    cols = resample(values, 10)
+    assert len(cols) == 10
+    assert cols[3] == 10.0
+    assert max(cols) == 10.0
+
+
+def test_scale_and_clipping() -> None:
+    assert render_graph([50.0], 1, 2, vmax=100.0) == [" ", "█"]
+    assert render_graph([500.0, -5.0], 2, 1, vmax=100.0) == ["█ "]
+    # a tiny value still shows the smallest mark
+    assert render_graph([0.001], 1, 1, vmax=100.0) == ["▁"]
+
+
+def test_infinite_values_are_gaps() -> None:
+    rows = render_graph([math.inf, 1.0, -math.inf], 3, 1)
+    assert rows == [" █ "]
+
+
+def test_ascii_mode_is_ascii_only() -> None:
+    rows = render_graph([0.1 * i for i in range(40)] + [NAN], 20, 3, ascii=True)
+    text = "".join(rows)
+    assert text.isascii()
+    assert set(text) <= set(ASCII_STEPS) | {" "}
+    assert "#" in text
+
+
+@pytest.mark.parametrize("ascii", [False, True])
+@pytest.mark.parametrize(("n", "width", "height"), [(10, 10, 3), (50, 13, 4), (5, 20, 2)])
+def test_monotone_input_gives_non_decreasing_heights(
+    ascii: bool, n: int, width: int, height: int
+) -> None:
+    rows = render_graph([float(i) for i in range(n)], width, height, ascii=ascii)
+    hs = heights(rows, ASCII_STEPS if ascii else BLOCKS)
+    known = [h for h in hs[width - min(n, width) :]]
+    assert known == sorted(known)
+    assert known[-1] == height * len(ASCII_STEPS if ascii else BLOCKS)
+
+
+values_st = st.lists(
+    st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**12), 10**12)),
+    max_size=400,
+)
+
+
+@given(
+    values=values_st,
+    width=st.integers(-2, 120),
+    height=st.integers(-2, 12),
+    ascii=st.booleans(),
+    vmax=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+)
+def test_random_input_never_raises(
+    values: list[float], width: int, height: int, ascii: bool, vmax: float | None
+) -> None:
+    rows = render_graph(values, width, height, ascii=ascii, vmax=vmax)
+    assert len(rows) == max(0, height)
+    assert all(len(r) == max(0, width) for r in rows)
+    if ascii:
+        assert "".join(rows).isascii()
+
+
+def test_time_axis_labels() -> None:
+    times = [1000.0 + 10 * i for i in range(61)]  # ten minutes
+    axis = time_axis(times, 61, 61)
+    assert len(axis) == 61
+    assert axis.startswith("-10m")
+    assert axis.endswith("now")
+    assert "-5m" in axis
+    assert time_axis(times, 61, 5) == "  now"
+    assert time_axis([], 0, 10) == "       now"
+
+
+def test_time_axis_for_short_history_starts_where_data_starts() -> None:
+    times = [2.0 * i for i in range(10)]
+    axis = time_axis(times, 10, 30)
+    assert axis.index("-18s") == 20  # ten points, right-aligned in thirty columns
+    assert axis.endswith("now")
+    crowded = time_axis(times[:3], 3, 20)
+    assert crowded.strip() == "now"  # no room for a start label left of 'now'
+
+
+def _plots(n: int, values: list[float]) -> list[Plot]:
+    times = [float(i) for i in range(len(values))]
+    s = Series(times, values)
+    return [Plot(f"P{i}", s, fmt.pct, 100.0, "green") for i in range(n)]
+
+
+@pytest.mark.parametrize(("width", "height"), [(30, 10), (36, 10), (40, 24), (80, 12), (20, 2)])
+def test_layout_fits_the_pane(width: int, height: int) -> None:
+    values = [float(i % 100) for i in range(120)]
+    lines = layout(Text("[b]evil ünïcode & co"), _plots(6, values), list(range(120)), width, height)
+    assert 0 < len(lines) <= height
+    assert all(line.cell_len <= width for line in lines)
+
+
+def test_layout_shows_all_figures_at_80x24_pane_size() -> None:
+    values = [float(i) for i in range(60)]
+    lines = layout(Text("dom"), _plots(6, values), list(range(60)), 36, 10)
+    plain = "\n".join(line.plain for line in lines)
+    for i in range(6):
+        assert f"P{i}" in plain
+    assert "now" in plain
+
+
+def test_layout_full_mode_has_current_average_and_peak() -> None:
+    values = [10.0, 20.0, 30.0]
+    lines = layout(Text("dom"), _plots(1, values), [0.0, 1.0, 2.0], 50, 8)
+    head = lines[1].plain
+    assert "30.0%" in head and "avg 20.0%" in head and "max 30.0%" in head
+
+
+def test_layout_shows_labels_literally() -> None:
+    s = Series([0.0], [1.0])
+    plot = Plot("[b]x\x1b", s, fmt.pct, 100.0, "green")
+    lines = layout(Text("[b]evil ünïcode & co"), [plot], [0.0], 40, 5)
+    assert lines[0].plain == "[b]evil ünïcode & co"
+    assert lines[1].plain.startswith("[b]x\\x1b")
