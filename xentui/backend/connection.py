@@ -118,11 +118,12 @@ class HostConnection:
         return conn
 
     def _setup(self, conn: libvirt.virConnect) -> None:
-        if not is_local(self.uri):
-            try:
-                conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
-            except libvirt.libvirtError:
-                pass
+        # Every connection through a daemon (remote, or a local unix socket to a daemon
+        # that may hang) gets keepalive; in-process drivers refuse it, which is fine.
+        try:
+            conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+        except libvirt.libvirtError:
+            pass
         try:
             conn.registerCloseCallback(self._closed_cb, None)
             self._close_registered = True
