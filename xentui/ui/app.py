@@ -3,8 +3,11 @@ turns every outcome into one log line plus a notification."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 
 from textual import on, work
@@ -178,7 +181,7 @@ class XentuiApp(App[int]):
         except NoMatches:
             return
         bar.show(self.host.last, self.host.status, interval=self.host.interval,
-                 stale=self.stale, show_timing=self.live)
+                 stale=self.stale, show_timing=self.live, ascii=self.settings.ascii)
 
     @on(LinkChanged)
     def _link(self, msg: LinkChanged) -> None:
@@ -288,27 +291,25 @@ class XentuiApp(App[int]):
         self.push_screen(DetailScreen(self.host, fig.uuid, fig.name))
 
     def help_rows(self) -> list[tuple[str, str, str]]:
-        """Every binding: keys, what it does, and why it is disabled now (if it is)."""
-        rows: list[tuple[str, str, str]] = []
+        """Every binding of the main screen: keys, what it does, why it is disabled now."""
         main = self.main
-        for _key, binding in [*self.main.table._bindings, *main._bindings, *self._bindings]:
+        rows: dict[str, tuple[str, str, str]] = {}
+        for key, active in main.active_bindings.items():
+            binding = active.binding
             if not binding.description:
                 continue
             reason = ""
             if binding.action.startswith("lifecycle("):
-                name = binding.action.split("'")[1]
-                reason = main.action_reason(name) or ""
+                reason = main.action_reason(binding.action.split("'")[1]) or ""
             elif binding.action == "toggle_pause":
-                reason = main.action_reason(main._pause_action()) or ""
-            rows.append((binding.key, binding.description, reason))
-        seen: dict[str, tuple[str, str, str]] = {}
-        for key, desc, reason in rows:
-            if desc in seen:
-                k, d, r = seen[desc]
-                seen[desc] = (f"{k},{key}", d, r)
+                reason = main.action_reason(main.pause_action()) or ""
+            shown = self.get_key_display(binding) if key == binding.key else key
+            if binding.description in rows:
+                keys, desc, why = rows[binding.description]
+                rows[binding.description] = (f"{keys}, {shown}", desc, why)
             else:
-                seen[desc] = (key, desc, reason)
-        return list(seen.values())
+                rows[binding.description] = (shown, binding.description, reason)
+        return list(rows.values())
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows()))
@@ -333,6 +334,15 @@ class XentuiApp(App[int]):
         await self.host.close()
 
 
+def unicode_terminal() -> bool:
+    """Whether the terminal's locale can show Unicode symbols (else ASCII is used)."""
+    for var in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "utf-8" in value.lower() or "utf8" in value.lower()
+    return (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+
+
 def make_app(
     uri: str,
     *,
@@ -347,6 +357,8 @@ def make_app(
     problems: list[str] = []
     if settings is None:
         settings, problems = load_settings()
+        if not settings.ascii and not unicode_terminal():
+            settings = replace(settings, ascii=True)
     host = Host(uri, readonly=readonly, interval=interval or settings.interval,
                 per_domain=per_domain)
     use_file = settings.log_file if log_to_file is None else log_to_file

@@ -167,7 +167,7 @@ class MainScreen(Screen[None]):
             return "not connected"
         return why_not(ACTIONS[name], fig.sample, host.caps, readonly=host.readonly)
 
-    def _pause_action(self) -> str:
+    def pause_action(self) -> str:
         fig = self.selected()
         return "resume" if fig is not None and fig.sample.state.value == "paused" else "pause"
 
@@ -175,7 +175,7 @@ class MainScreen(Screen[None]):
         if action == "lifecycle" and parameters:
             return True if self.action_reason(str(parameters[0])) is None else None
         if action == "toggle_pause":
-            return True if self.action_reason(self._pause_action()) is None else None
+            return True if self.action_reason(self.pause_action()) is None else None
         if action == "detail":
             return True if self.selected() is not None else None
         return True
@@ -189,7 +189,7 @@ class MainScreen(Screen[None]):
         self.xapp.request_action(fig, name)
 
     def action_toggle_pause(self) -> None:
-        self.action_lifecycle(self._pause_action())
+        self.action_lifecycle(self.pause_action())
 
     def action_detail(self) -> None:
         fig = self.selected()

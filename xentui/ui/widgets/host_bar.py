@@ -77,6 +77,16 @@ def host_lines(
     return out
 
 
+_ASCII = str.maketrans({"●": "*", "✖": "x", "◌": "o", "·": "|", "×": "x"})
+
+
+def to_ascii(text: Text) -> Text:
+    """The same text with its symbols swapped one for one for ASCII (spans stay valid)."""
+    return Text(
+        text.plain.translate(_ASCII), spans=list(text.spans), no_wrap=True, overflow="ellipsis"
+    )
+
+
 class HostBar(Static):
     """Shows `host_lines`; the app calls `show` after each pass or link change."""
 
@@ -93,7 +103,7 @@ class HostBar(Static):
         interval: float,
         stale: bool,
         show_timing: bool = True,
+        ascii: bool = False,
     ) -> None:
-        self.update(
-            host_lines(result, status, interval=interval, stale=stale, show_timing=show_timing)
-        )
+        text = host_lines(result, status, interval=interval, stale=stale, show_timing=show_timing)
+        self.update(to_ascii(text) if ascii else text)
