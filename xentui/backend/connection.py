@@ -42,6 +42,12 @@ def is_local(uri: str) -> bool:
     return host in (None, "", "localhost", "127.0.0.1", "::1") and "+ssh" not in uri
 
 
+def in_process(uri: str) -> bool:
+    """Whether the driver runs inside this process (no daemon, no round trips)."""
+    parts = urlsplit(uri)
+    return "+" not in parts.scheme and (parts.scheme == "test" or parts.path == "/embed")
+
+
 def is_connection_error(err: libvirt.libvirtError) -> bool:
     """Whether a libvirt error means the connection itself is gone."""
     msg = (err.get_error_message() or "").lower()

@@ -17,7 +17,7 @@ import libvirt
 
 from xentui.backend import lifecycle
 from xentui.backend.capabilities import Capabilities, probe
-from xentui.backend.connection import HostConnection, is_local
+from xentui.backend.connection import HostConnection, in_process, is_local
 from xentui.backend.detail import DomainDetail, read_detail
 from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
 from xentui.backend.history import History
@@ -118,7 +118,9 @@ class Host:
             self._set_status(LinkState.LOST, msg)
             raise ConnectError(msg) from err
         bulk = self.caps.bulk_stats and not self.force_per_domain
-        self._sampler = Sampler(conn, bulk=bulk, pool=self.link.pool)
+        self._sampler = Sampler(
+            conn, bulk=bulk, pool=self.link.pool, parallel=not in_process(self.uri)
+        )
         mode = "read-only" if self.readonly else "read-write"
         self._set_status(LinkState.CONNECTED, f"connected to {self.uri} ({mode})")
 

@@ -21,13 +21,15 @@ class DomainState(enum.StrEnum):
     @classmethod
     def from_libvirt(cls, code: int) -> DomainState:
         """Map a `VIR_DOMAIN_*` state number; unknown numbers read as nostate."""
-        order = list(cls)
-        return order[code] if 0 <= code < len(order) else cls.NOSTATE
+        return _STATE_BY_CODE.get(code, cls.NOSTATE)
 
     @property
     def active(self) -> bool:
         """Whether the domain has a running instance (an id, counters)."""
         return self not in (DomainState.SHUTOFF, DomainState.NOSTATE)
+
+
+_STATE_BY_CODE = dict(enumerate(DomainState))
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,10 +165,14 @@ class Sampler:
         *,
         bulk: bool,
         pool: ThreadPoolExecutor,
+        parallel: bool = True,
     ) -> None:
         self.conn = conn
         self.bulk = bulk
         self.pool = pool
+        self.parallel = parallel
+        """Spread per-domain calls over the pool: worth it when each is a round trip to a
+        daemon; for an in-process driver the threads cost more than they save."""
         self.devices = DeviceCache()
         self.last_path = "bulk" if bulk else "per-domain"
 
@@ -181,7 +185,7 @@ class Sampler:
             raise
 
     def _per_domain(self, domains: list[libvirt.virDomain]) -> list[DomainSample]:
-        if len(domains) <= 1:
+        if len(domains) <= 1 or not self.parallel:
             found = [self._try_one(d) for d in domains]
         else:
             found = list(self.pool.map(self._try_one, domains))

@@ -160,7 +160,7 @@ class XentuiApp(App[int]):
         if screen.perf.display:
             screen.show_graphs()
             screen.perf.refresh_graphs()
-        screen.refresh_bindings()
+        screen.bindings_changed()
         if msg.result.took_s > self.host.interval:
             self.report("warn", f"a pass took {msg.result.took_s:.1f} s, longer than the "
                         f"{self.host.interval:g} s interval", notify=False)
@@ -198,7 +198,7 @@ class XentuiApp(App[int]):
             self.stale = True
             self.main.table.set_figures(self.host.last.domains, stale=True)
         self._show_host()
-        self.main.refresh_bindings()
+        self.main.bindings_changed()
 
     @on(DomainEventArrived)
     def _event(self, msg: DomainEventArrived) -> None:
@@ -207,7 +207,7 @@ class XentuiApp(App[int]):
     @on(DomainChanged)
     def _domain_changed(self, msg: DomainChanged) -> None:
         self.main.table.update_one(msg.uuid, msg.figures)
-        self.main.refresh_bindings()
+        self.main.bindings_changed()
 
     # -- actions -------------------------------------------------------------------------
     def request_action(self, fig: DomainFigures, name: str) -> None:

@@ -67,6 +67,7 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.host_wide = False
+        self._bindings_key: object = None
 
     @property
     def xapp(self) -> XentuiApp:
@@ -123,10 +124,24 @@ class MainScreen(Screen[None]):
             if fig is not None:
                 self.perf.show_domain(history, fig.uuid, fig.name)
 
+    def bindings_changed(self) -> None:
+        """Recompute the footer only when what the actions depend on changed: the
+        footer is rebuilt whole, which costs more than the rest of a refresh."""
+        fig = self.selected()
+        host = self.xapp.host
+        key = (
+            None if fig is None else (fig.uuid, fig.sample.state, fig.sample.id),
+            host.connected,
+            host.caps,
+        )
+        if key != self._bindings_key:
+            self._bindings_key = key
+            self.refresh_bindings()
+
     @on(DomainTable.SelectionChanged)
     def _selection(self, _msg: DomainTable.SelectionChanged) -> None:
         self.show_graphs()
-        self.refresh_bindings()
+        self.bindings_changed()
 
     @on(DomainTable.SortChanged)
     def _sorted(self, msg: DomainTable.SortChanged) -> None:
