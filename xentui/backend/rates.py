@@ -9,6 +9,7 @@ absurd figure.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import TypeVar
 
 from xentui.backend.models import DeviceRates, DomainRates, DomainSample
@@ -35,29 +36,34 @@ def cpu_percent(prev_ns: int | None, cur_ns: int | None, span_s: float) -> float
     return None if per_s is None else per_s / 1e7
 
 
-def _sum(values: list[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
-
-
 def _device_rates(
     prev: Mapping[str, T],
     cur: Mapping[str, T],
     span_s: float,
-    read: Callable[[T], int | None],
-    write: Callable[[T], int | None],
-) -> dict[str, DeviceRates]:
+    pair: Callable[[T], tuple[int | None, int | None]],
+) -> tuple[dict[str, DeviceRates], float | None, float | None]:
+    """Per-device (read, write) rates and their totals (None where nothing is known)."""
     out: dict[str, DeviceRates] = {}
+    total_r: float | None = None
+    total_w: float | None = None
     for dev, now in cur.items():
         before = prev.get(dev)
         if before is None:
             out[dev] = DeviceRates()
             continue
-        out[dev] = DeviceRates(
-            counter_rate(read(before), read(now), span_s),
-            counter_rate(write(before), write(now), span_s),
-        )
-    return out
+        (r0, w0), (r1, w1) = pair(before), pair(now)
+        r = counter_rate(r0, r1, span_s)
+        w = counter_rate(w0, w1, span_s)
+        if r is not None:
+            total_r = r if total_r is None else total_r + r
+        if w is not None:
+            total_w = w if total_w is None else total_w + w
+        out[dev] = DeviceRates(r, w)
+    return out, total_r, total_w
+
+
+_DISK_BYTES = attrgetter("rd_bytes", "wr_bytes")
+_NET_BYTES = attrgetter("rx_bytes", "tx_bytes")
 
 
 def same_instance(prev: DomainSample, cur: DomainSample) -> bool:
@@ -75,17 +81,14 @@ def domain_rates(prev: DomainSample | None, cur: DomainSample) -> DomainRates:
     if prev is None or not same_instance(prev, cur):
         return DomainRates()
     span = cur.at - prev.at
-    disks = _device_rates(
-        prev.disks, cur.disks, span, lambda d: d.rd_bytes, lambda d: d.wr_bytes
-    )
-    nets = _device_rates(prev.nets, cur.nets, span, lambda n: n.rx_bytes, lambda n: n.tx_bytes)
+    disks, rd, wr = _device_rates(prev.disks, cur.disks, span, _DISK_BYTES)
+    nets, rx, tx = _device_rates(prev.nets, cur.nets, span, _NET_BYTES)
     return DomainRates(
         cpu_pct=cpu_percent(prev.cpu_time_ns, cur.cpu_time_ns, span),
-        disk_rd_bps=_sum([r.read_bps for r in disks.values()]),
-        disk_wr_bps=_sum([r.write_bps for r in disks.values()]),
-        net_rx_bps=_sum([r.read_bps for r in nets.values()]),
-        net_tx_bps=_sum([r.write_bps for r in nets.values()]),
+        disk_rd_bps=rd,
+        disk_wr_bps=wr,
+        net_rx_bps=rx,
+        net_tx_bps=tx,
         disks=disks,
         nets=nets,
     )
-
