@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 import pytest_asyncio
 
 from tests.backend.helpers import rate_bounds
-from tests.support.qemu_guest import domain_xml, qemu_binary, qemu_img
+from tests.support.qemu_guest import domain_xml, qemu_binary, qemu_img, spinning_disk
 from xentui.backend.host import Host
 from xentui.backend.models import DomainState
 
@@ -50,19 +49,6 @@ def require_qemu() -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason}; CI is set, so this is a failure, not a skip")
     pytest.skip(reason)
-
-
-def spinning_disk(folder: Path) -> Path:
-    """A qcow2 disk whose boot sector loops forever: the guest burns one vCPU."""
-    sector = bytearray(512)
-    sector[0:2] = b"\xeb\xfe"  # jmp $
-    sector[510:512] = b"\x55\xaa"
-    raw = folder / "boot.raw"
-    raw.write_bytes(bytes(sector) + bytes(512 * 2047))  # 1 MiB
-    disk = folder / "boot.qcow2"
-    subprocess.run([qemu_img() or "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2",
-                    str(raw), str(disk)], check=True)
-    return disk
 
 
 @pytest.fixture(scope="module")

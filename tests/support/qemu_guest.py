@@ -115,3 +115,16 @@ def prepare_embed_root(root: Path) -> str:
     etc.mkdir(parents=True, exist_ok=True)
     (etc / "qemu.conf").write_text('stdio_handler = "file"\nuser = "root"\ngroup = "root"\n')
     return f"qemu:///embed?root={root}"
+
+
+def spinning_disk(folder: Path) -> Path:
+    """A qcow2 disk whose boot sector loops forever: the guest burns one vCPU."""
+    sector = bytearray(512)
+    sector[0:2] = b"\xeb\xfe"  # jmp $
+    sector[510:512] = b"\x55\xaa"
+    raw = folder / "boot.raw"
+    raw.write_bytes(bytes(sector) + bytes(512 * 2047))  # 1 MiB
+    disk = folder / "boot.qcow2"
+    subprocess.run([qemu_img() or "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2",
+                    str(raw), str(disk)], check=True)
+    return disk

@@ -192,3 +192,18 @@ async def test_action_on_vanished_domain_is_reported(demo_app, observer) -> None
             for ln in demo_app.main.log_pane.lines
         ))
         assert demo_app.is_running
+
+
+async def test_command_palette_offers_allowed_actions(demo_app, observer) -> None:
+    async with demo_app.run_test(size=(140, 40)) as pilot:
+        await select(pilot, observer, "web02")
+        titles = [c.title for c in demo_app.get_system_commands(demo_app.main)]
+        assert "Pause web02" in titles
+        assert "Resume web02" not in titles
+        assert "Start web02" not in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"Pause web02")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: state(observer, "web02") == PAUSED)

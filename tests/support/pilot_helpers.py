@@ -1,0 +1,93 @@
+"""Small helpers for driving the real app with the pilot in integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from xentui.ui.app import XentuiApp
+
+
+async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 5.0,
+                what: str = "condition") -> float:
+    """Let the app run until `cond()` holds; return how long it took; fail after `timeout`."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while not cond():
+        if loop.time() - start > timeout:
+            raise AssertionError(f"{what} not reached within {timeout:g} s")
+        await pilot.pause(0.02)
+    return loop.time() - start
+
+
+async def ready(pilot: Pilot[int], timeout: float = 10.0) -> XentuiApp:
+    """The app, once its first pass is on screen."""
+    app = pilot.app
+    assert isinstance(app, XentuiApp)
+    await until(pilot, lambda: app.passes >= 1, timeout, "first pass")
+    return app
+
+
+def log_lines(app: XentuiApp) -> list[str]:
+    """The Log pane's lines as plain text."""
+    return [line.text for line in app.main.log_pane.lines]
+
+
+def log_has(app: XentuiApp, *words: str) -> bool:
+    """Whether one Log pane line holds every one of `words`."""
+    return any(all(w in line for w in words) for line in log_lines(app))
+
+
+def header(app: XentuiApp) -> str:
+    """The host bar as plain text."""
+    return str(app.main.query_one("#hostbar").render())
+
+
+def virsh(uri: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run `virsh -c uri args...` as a separate client."""
+    exe = shutil.which("virsh")
+    if exe is None:
+        pytest.skip("virsh is not installed")
+    res = subprocess.run([exe, "-q", "-c", uri, *args], capture_output=True, text=True,
+                         timeout=30, env={**os.environ, "LC_ALL": "C"}, check=False)
+    if check:
+        assert res.returncode == 0, f"virsh {' '.join(args)}: {res.stderr.strip()}"
+    return res
+
+
+class Stopwatch:
+    """Named durations, printed at the end of a test (visible with `pytest -s`)."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.marks: dict[str, float] = {}
+
+    def __setitem__(self, name: str, seconds: float) -> None:
+        self.marks[name] = seconds
+        print(f"[{self.title}] {name}: {seconds:.2f} s", flush=True)
+
+
+@pytest.fixture
+def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Private XDG config and state dirs; yields the log file's path."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    yield tmp_path / "state" / "xentui" / "events.jsonl"
+
+
+def wait_for(cond: Callable[[], bool], timeout: float, what: str = "condition") -> float:
+    """Block until `cond()` holds (for subprocess tests); return the time it took."""
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError(f"{what} not reached within {timeout:g} s")
+        time.sleep(0.02)
+    return time.monotonic() - t0
