@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 
 from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
 from xentui.backend.host import Host
@@ -74,6 +75,7 @@ class XentuiApp(App[int]):
         self._problems = list(problems)
         self.stale = False
         self.passes = 0
+        self._poll_timer: Timer | None = None
         self._last_link_text: str | None = None
         self._early: list[tuple[str, str, float, str]] = []
         self.clock = time.time
@@ -144,10 +146,19 @@ class XentuiApp(App[int]):
             self.post_message(PassDone(result))
         if self.live:
             wait = max(0.05, self.host.interval - (time.monotonic() - started))
-            self.set_timer(wait, self._poll)
+            self._stop_poll_timer()
+            self._poll_timer = self.set_timer(wait, self._poll)
+
+    def _stop_poll_timer(self) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
 
     def poll_now(self) -> None:
-        """Run a pass at once (tests and `live=False` use this)."""
+        """Run a pass at once (after a reconnect; tests and `live=False` use this).
+
+        The pending timer goes: its pass would start a second chain of passes."""
+        self._stop_poll_timer()
         self._poll()
 
     @on(PassDone)
@@ -279,12 +290,19 @@ class XentuiApp(App[int]):
         self.post_message(DomainChanged(uuid, fig))
 
     def _shutdown_overdue(self, uuid: str) -> None:
+        """A graceful shutdown still running after the timeout: say so, offer force off."""
         last = self.host.last
         fig = last.domains.get(uuid) if last is not None else None
-        if fig is not None and fig.sample.state.active:
-            self.report("warn", f"{fig.name} has not shut down after "
-                        f"{self.settings.shutdown_timeout:g} s: the guest may ignore the request; "
-                        "press F to force it off")
+        if fig is None or not fig.sample.state.active:
+            return
+        wait = f"{self.settings.shutdown_timeout:g} s"
+        self.report("warn", f"{fig.name} has not shut down after {wait}: the guest may "
+                    "ignore the request (no ACPI or PV shutdown support)")
+        self.push_screen(
+            ConfirmScreen(f"{fmt.visible(fig.name)} has not shut down after {wait}. "
+                          "Force it off?", ACTIONS["destroy"].help),
+            partial(self._confirmed, uuid, fig.name, "destroy"),
+        )
 
     # -- screens -------------------------------------------------------------------------
     def open_detail(self, fig: DomainFigures) -> None:
