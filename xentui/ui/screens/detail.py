@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from xentui.backend.detail import DomainDetail
 from xentui.backend.domxml import parse_devices
 from xentui.backend.host import Host
-from xentui.backend.models import DomainFigures
+from xentui.backend.models import DeviceRates, DomainFigures
 from xentui.ui import format as fmt
 
 _MEMORY_FIELDS = (
@@ -141,51 +141,48 @@ def vcpu_view(detail: DomainDetail) -> RenderableType:
     return table
 
 
+def _device_table(
+    title: str,
+    heads: tuple[str, str, str, str, str],
+    names: list[str],
+    rates: dict[str, DeviceRates],
+    counters: dict[str, tuple[int | None, int | None]],
+    sources: dict[str, str],
+) -> RenderableType:
+    """One table of devices: per-second rates, cumulative bytes and where each goes."""
+    if not names:
+        return Text(f"{title}: none", style="dim")
+    table = _grid(title)
+    for col in ("dev", *heads):
+        table.add_column(col, justify="left" if col in ("dev", heads[-1]) else "right")
+    for dev in names:
+        r = rates.get(dev)
+        total_r, total_w = counters.get(dev, (None, None))
+        table.add_row(
+            Text(fmt.visible(dev)),
+            fmt.rate_bps(r.read_bps if r else None),
+            fmt.rate_bps(r.write_bps if r else None),
+            fmt.bytes_kib(None if total_r is None else total_r / 1024),
+            fmt.bytes_kib(None if total_w is None else total_w / 1024),
+            Text(fmt.visible(sources.get(dev, ""))),
+        )
+    return table
+
+
 def devices_view(detail: DomainDetail, fig: DomainFigures | None) -> RenderableType:
     """Every disk and NIC of the domain with its own rates and cumulative bytes."""
     devices = parse_devices(detail.xml)
     sources = device_sources(detail.xml)
     sample = fig.sample if fig is not None else None
     rates = fig.rates if fig is not None else None
-    disk_names = _merge(devices.disks, sample.disks if sample else {})
-    nic_names = _merge(devices.nets, sample.nets if sample else {})
-    parts: list[RenderableType] = []
-    if disk_names:
-        table = _grid("Disks")
-        for col in ("dev", "read/s", "write/s", "read", "written", "source"):
-            table.add_column(col, justify="left" if col in ("dev", "source") else "right")
-        for dev in disk_names:
-            r = rates.disks.get(dev) if rates else None
-            c = sample.disks.get(dev) if sample else None
-            table.add_row(
-                Text(fmt.visible(dev)),
-                fmt.rate_bps(r.read_bps if r else None),
-                fmt.rate_bps(r.write_bps if r else None),
-                fmt.bytes_kib(c.rd_bytes / 1024 if c and c.rd_bytes is not None else None),
-                fmt.bytes_kib(c.wr_bytes / 1024 if c and c.wr_bytes is not None else None),
-                Text(fmt.visible(sources.get(dev, ""))),
-            )
-        parts.append(table)
-    else:
-        parts.append(Text("Disks: none", style="dim"))
-    if nic_names:
-        table = _grid("Network interfaces")
-        for col in ("dev", "rx/s", "tx/s", "rx", "tx", "bridge, MAC"):
-            table.add_column(col, justify="left" if col in ("dev", "bridge, MAC") else "right")
-        for dev in nic_names:
-            r = rates.nets.get(dev) if rates else None
-            n = sample.nets.get(dev) if sample else None
-            table.add_row(
-                Text(fmt.visible(dev)),
-                fmt.rate_bps(r.read_bps if r else None),
-                fmt.rate_bps(r.write_bps if r else None),
-                fmt.bytes_kib(n.rx_bytes / 1024 if n and n.rx_bytes is not None else None),
-                fmt.bytes_kib(n.tx_bytes / 1024 if n and n.tx_bytes is not None else None),
-                Text(fmt.visible(sources.get(dev, ""))),
-            )
-        parts.append(table)
-    else:
-        parts.append(Text("Network interfaces: none", style="dim"))
+    disks = {d: (c.rd_bytes, c.wr_bytes) for d, c in (sample.disks if sample else {}).items()}
+    nets = {d: (c.rx_bytes, c.tx_bytes) for d, c in (sample.nets if sample else {}).items()}
+    parts: list[RenderableType] = [
+        _device_table("Disks", ("read/s", "write/s", "read", "written", "source"),
+                      _merge(devices.disks, disks), rates.disks if rates else {}, disks, sources),
+        _device_table("Network interfaces", ("rx/s", "tx/s", "rx", "tx", "bridge, MAC"),
+                      _merge(devices.nets, nets), rates.nets if rates else {}, nets, sources),
+    ]
     if sample is not None and not sample.state.active:
         parts.append(Text("No counters while the domain is not running.", style="dim"))
     return Group(*parts)
