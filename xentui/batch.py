@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from xentui.backend.errors import BackendError, ConnectionLost
 from xentui.backend.host import Host
 from xentui.backend.lifecycle import is_dom0
-from xentui.backend.models import DomainFigures, DomainState, PassResult
+from xentui.backend.models import DomainFigures, DomainState, LinkStatus, PassResult
 
 FIELDS = (
     "time",
@@ -144,7 +144,15 @@ async def run_batch(
 ) -> int:
     """Print `iterations` passes (or forever); report connection gaps and carry on."""
     say = err or (lambda line: print(f"xentui: {line}", file=sys.stderr, flush=True))
-    host.status_listeners.append(lambda st: say(f"{st.state.value}: {st.message}"))
+    last_status = [""]
+
+    def status_line(st: LinkStatus) -> None:
+        line = f"{st.state.value}: {st.message}"
+        if line != last_status[0]:  # the host repeats a state when it schedules a retry
+            last_status[0] = line
+            say(line)
+
+    host.status_listeners.append(status_line)
     formatter = Formatter(fmt, out)
     done = 0
     while iterations is None or done < iterations:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -36,14 +37,26 @@ async def ready(pilot: Pilot[int], timeout: float = 10.0) -> XentuiApp:
     return app
 
 
+_STAMP = re.compile(r"^\d\d:\d\d:\d\d ")
+
+
 def log_lines(app: XentuiApp) -> list[str]:
-    """The Log pane's lines as plain text."""
-    return [line.text for line in app.main.log_pane.lines]
+    """The Log pane's entries as plain text, wrapped lines joined back (with no space)."""
+    entries: list[str] = []
+    for line in app.main.log_pane.lines:
+        text = line.text.rstrip()
+        if entries and not _STAMP.match(text):
+            entries[-1] += text.lstrip()
+        else:
+            entries.append(text)
+    return entries
 
 
 def log_has(app: XentuiApp, *words: str) -> bool:
-    """Whether one Log pane line holds every one of `words`."""
-    return any(all(w in line for w in words) for line in log_lines(app))
+    """Whether one Log pane entry holds every one of `words` (spaces ignored: the pane
+    wraps long lines)."""
+    squeeze = [w.replace(" ", "") for w in words]
+    return any(all(w in entry.replace(" ", "") for w in squeeze) for entry in log_lines(app))
 
 
 def header(app: XentuiApp) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass, field
+from typing import Any
 
 import libvirt
 
@@ -62,6 +64,51 @@ class DomainDetail:
 _VCPU_STATES = {0: "offline", 1: "running", 2: "blocked"}
 
 
+class _CVcpuInfo(ctypes.Structure):
+    _fields_ = [
+        ("number", ctypes.c_uint),
+        ("state", ctypes.c_int),
+        ("cpu_time", ctypes.c_ulonglong),
+        ("cpu", ctypes.c_int),
+    ]
+
+
+def _vcpus_without_maps(dom: libvirt.virDomain) -> list[tuple[int, int, int, int]] | None:
+    """virDomainGetVcpus called directly, without pinning maps; None if that fails."""
+    try:
+        lib = ctypes.CDLL("libvirt.so.0")
+        fn = lib.virDomainGetVcpus
+        fn.argtypes = [ctypes.c_void_p, ctypes.POINTER(_CVcpuInfo), ctypes.c_int,
+                       ctypes.c_void_p, ctypes.c_int]
+        fn.restype = ctypes.c_int
+        n = int(dom.info()[3])
+        buf = (_CVcpuInfo * max(n, 1))()
+        got = fn(dom.c_pointer(), buf, n, None, 0)
+    except (OSError, AttributeError, TypeError, ValueError):
+        return None
+    if got < 0:
+        return None
+    return [(v.number, v.state, v.cpu_time, v.cpu) for v in buf[:got]]
+
+
+def _vcpu_info(dom: libvirt.virDomain) -> Any:
+    """(number, state, cpu time ns, physical CPU) of each vCPU.
+
+    libvirt-python's vcpus() first sizes the pinning maps with virNodeGetCPUMap, which
+    the Xen libxl driver does not implement, so it fails there although the driver
+    answers virDomainGetVcpus itself: then ask for the vCPUs without the maps.
+    """
+    try:
+        return dom.vcpus()[0]
+    except libvirt.libvirtError as err:
+        if err.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+            raise
+        found = _vcpus_without_maps(dom)
+        if found is None:
+            raise
+        return found
+
+
 def _try(notes: list[str], what: str, fn, default):  # type: ignore[no-untyped-def]
     try:
         return fn()
@@ -84,7 +131,7 @@ def read_detail(
         vcpus: list[VcpuInfo] = []
         memory: dict[str, int] = {}
         if state.active:
-            info = _try(notes, "vCPUs", lambda: dom.vcpus()[0], [])
+            info = _try(notes, "vCPUs", lambda: _vcpu_info(dom), [])
             vcpus = [VcpuInfo(n, _VCPU_STATES.get(s, str(s)), t, c) for n, s, t, c in info]
             memory = _try(notes, "memory statistics", lambda: dom.memoryStats(), {})
         snapshots: list[str] = []

@@ -130,6 +130,7 @@ class XentuiApp(App[int]):
             await self.host.connect()
         except ConnectError as err:
             self.report("error", str(err), kind="connection")
+            self._last_link_text = str(err)  # mark_lost repeats it: say it once
             self.host.mark_lost(str(err))
         self._poll()
 

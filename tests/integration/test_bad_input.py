@@ -1,0 +1,490 @@
+"""A catalogue of bad input, each with what the user must see: a clear line, no
+traceback, no frozen screen, nothing lost. Connection failures, permission denied,
+domains renamed or redefined while shown, event bursts, 5000 domains, hostile names,
+a tiny terminal, broken settings, and read-only mode proved against the daemon."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from tests.support import daemons
+from tests.support.daemons import PrivateDaemon
+from tests.support.demo_on_daemon import populate
+from tests.support.pilot_helpers import (
+    Stopwatch,
+    header,
+    log_has,
+    log_lines,
+    private_state,  # noqa: F401  (fixture)
+    ready,
+    until,
+    virsh,
+    wait_for,
+)
+from xentui.backend import lifecycle
+from xentui.backend.errors import PermissionDenied
+from xentui.backend.models import LinkState
+from xentui.config import Settings
+from xentui.demo import demo_uri, guest_xml, synthetic_node
+from xentui.ui import format as fmt
+from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
+from xentui.ui.screens.help import HelpScreen
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def daemon() -> Iterator[PrivateDaemon]:
+    """A test-driver daemon of this test's own."""
+    if not daemons.test_driver_available():
+        if os.environ.get("CI"):
+            pytest.fail("libvirtd is not installed (CI is set)")
+        pytest.skip("libvirtd is not installed")
+    d = daemons.start_test_daemon()
+    try:
+        yield d
+    finally:
+        d.cleanup()
+
+
+@pytest.fixture
+def observer(daemon: PrivateDaemon) -> Iterator[libvirt.virConnect]:
+    """A second connection to the daemon; it also keeps `test:///default` alive."""
+    conn = libvirt.open(daemon.uri)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def app_on(uri: str, **kw: object) -> XentuiApp:
+    settings = kw.pop("settings", None) or Settings(interval=0.3, shutdown_timeout=5.0)
+    return make_app(uri, settings=settings, log_to_file=False, **kw)  # type: ignore[arg-type]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def silent_listener() -> Iterator[int]:
+    """A loopback port that accepts connections and never says a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(server.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+        for s in accepted:
+            s.close()
+
+
+def plain_xml(name: str, **kw: object) -> str:
+    """A guest definition for `defineXML` (no test-driver runstate; libvirt picks the UUID)."""
+    xml = guest_xml("placeholder-name", **kw)  # type: ignore[arg-type]
+    start, end = xml.index("<uuid>"), xml.index("</uuid>") + len("</uuid>")
+    xml = xml[:start] + xml[end:]
+    xml = xml[: xml.index("<test:runstate>")] + xml[xml.index("</test:runstate>") + 16:]
+    escaped = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return xml.replace("placeholder-name", escaped)
+
+
+# -- connection failures in the app ------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("case", "expect"),
+    [
+        ("malformed", "Unable to parse URI"),
+        ("unknown-driver", "cannot connect to nosuchdriver:///system"),
+        ("closed-port", "Connection refused"),
+        ("never-answers", "no answer within 1.5 s"),
+    ],
+)
+async def test_connect_failure_is_a_clear_line_and_the_app_keeps_running(
+    case: str, expect: str
+) -> None:
+    with contextlib.ExitStack() as stack:
+        uri = {
+            "malformed": "::not a uri",
+            "unknown-driver": "nosuchdriver:///system",
+            "closed-port": f"qemu+tcp://127.0.0.1:{closed_port()}/system",
+            "never-answers": "",
+        }[case] or f"qemu+tcp://127.0.0.1:{stack.enter_context(silent_listener())}/system"
+        app = app_on(uri)
+        app.host.open_timeout = 1.5
+        async with app.run_test(size=(120, 30)) as pilot:
+            # Keys and screens work while the open waits (or right after it failed).
+            t0 = time.monotonic()
+            await pilot.press("question_mark")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), 1, "help shown")
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, HelpScreen), 1, "help closed")
+            if case == "never-answers":
+                assert time.monotonic() - t0 < 1.0, "the screen waited for the open"
+                assert app.host.status.state is LinkState.CONNECTING
+            await until(pilot, lambda: log_has(app, "ERROR", uri, expect), 5, "error line")
+            await until(pilot, lambda: "retrying in" in header(app), 3, "retry in the header")
+            assert "lost" in header(app)
+            assert app.is_running and app.passes == 0
+            lines = [ln for ln in log_lines(app) if "ERROR" in ln]
+            assert len(lines) == len(set(lines)), "the same error logged twice"
+            assert not any("Traceback" in ln for ln in log_lines(app))
+            print(f"[{case}] {lines[0]}")
+
+
+def _no_dac_override() -> list[str]:
+    """A prefix that runs a command as root without CAP_DAC_OVERRIDE: file modes apply."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    if os.geteuid() != 0:
+        return []  # unprivileged already: the daemon's 0700 dirs keep us out
+    drop = "-dac_override,-dac_read_search"
+    return [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}"]
+
+
+def test_permission_denied_batch_and_console(daemon: PrivateDaemon, tmp_path: Path) -> None:
+    """The daemon's socket sits in a 0700 directory of another user: connecting is
+    refused by the kernel. Batch prints one line and exits 1; the console logs it,
+    shows lost/retrying and keeps running."""
+    prefix = _no_dac_override()
+    if os.geteuid() != 0 and daemon.user.pw_uid == os.geteuid():
+        pytest.skip("the daemon runs as this user: nothing to be denied")
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    res = subprocess.run([*prefix, sys.executable, "-m", "xentui", "-c", daemon.uri, "-b",
+                          "-n", "1", "--format", "json"], capture_output=True, text=True,
+                         timeout=30, cwd=ROOT, env=env)
+    print(f"[permission denied, batch] {res.stderr.strip()}")
+    assert res.returncode == 1 and res.stdout == ""
+    assert res.stderr.count("\n") == 1 and "Permission denied" in res.stderr
+    assert "Traceback" not in res.stderr
+
+    code = ("import sys; from xentui.config import Settings; from xentui.ui.app import make_app;"
+            "make_app(sys.argv[1], settings=Settings(interval=0.5)).run(headless=True)")
+    proc = subprocess.Popen([*prefix, sys.executable, "-c", code, daemon.uri], cwd=ROOT, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "state" / "xentui" / "events.jsonl"
+    try:
+        wait_for(lambda: log.exists() and "Permission denied" in log.read_text(), 15,
+                 "the denial in the console's log file")
+        time.sleep(1.5)  # a retry or two
+        assert proc.poll() is None, "the console exited"
+    finally:
+        proc.kill()
+        _, err = proc.communicate(timeout=10)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    denied = [r for r in records if "Permission denied" in r["text"]]
+    assert denied[0]["level"] == "error" and denied[0]["kind"] == "connection"
+    assert "Traceback" not in err
+    print(f"[permission denied, console] {denied[0]['text']}")
+
+
+# -- domains changing under the app ------------------------------------------------------
+
+async def test_renamed_and_redefined_domain_rows_follow(daemon, observer) -> None:
+    dom = observer.defineXML(plain_xml("before-rename", mem_mib=512))
+    uuid = dom.UUIDString()
+    app = app_on(daemon.uri)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        table = app.main.table
+        assert table.figures[uuid].name == "before-rename"
+        rows_before = set(table.figures)
+        app.host.interval = 60.0  # only an event can update the row now
+        await pilot.pause(0.4)
+        passes = app.passes
+
+        virsh(daemon.uri, "domrename", "before-rename", "after-rename")
+        await until(pilot, lambda: table.figures[uuid].name == "after-rename", 1.0, "new name")
+        assert log_has(app, "after-rename")
+        xml = observer.lookupByUUIDString(uuid).XMLDesc(0)
+        observer.defineXML(xml.replace("<memory unit='KiB'>524288</memory>",
+                                       "<memory unit='KiB'>1048576</memory>"))
+        await until(pilot, lambda: table.figures[uuid].sample.maxmem_kib == 1048576, 1.0,
+                    "redefined maximum memory")
+        assert app.passes == passes, "a pass ran: events were not what updated the row"
+        assert set(table.figures) == rows_before
+        assert len(table.order) == len(set(table.order)) == len(rows_before)
+
+
+async def test_burst_of_300_events(daemon, observer, private_state) -> None:  # noqa: F811
+    """300 suspend/resume from another client while keys are pressed: the screen keeps
+    answering, the row ends in the right state and the log file holds every event."""
+    populate(observer)
+    name = "web01"
+    uuid = observer.lookupByName(name).UUIDString()
+    app = make_app(daemon.uri, settings=Settings(interval=0.3))
+    watch = Stopwatch("burst")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        done = threading.Event()
+
+        def burst() -> None:
+            conn = libvirt.open(daemon.uri)
+            try:
+                dom = conn.lookupByName(name)
+                for i in range(301):
+                    (dom.suspend if i % 2 == 0 else dom.resume)()
+            finally:
+                conn.close()
+                done.set()
+
+        t0 = time.monotonic()
+        threading.Thread(target=burst, daemon=True).start()
+        worst = 0.0
+        while not done.is_set():
+            t = time.monotonic()
+            await pilot.press("j")
+            worst = max(worst, time.monotonic() - t)
+            await pilot.pause(0.02)
+        watch["301 actions from another client"] = time.monotonic() - t0
+        watch["slowest key during the burst"] = worst
+        assert worst < 1.0
+        table = app.main.table
+        await until(pilot, lambda: table.figures[uuid].sample.state.value == "paused", 3,
+                    "final state (paused)")
+        assert observer.lookupByName(name).state()[0] == libvirt.VIR_DOMAIN_PAUSED
+
+        def events_logged() -> int:
+            records = [json.loads(ln) for ln in private_state.read_text().splitlines()]
+            return sum(1 for r in records
+                       if r["kind"] == "event" and r["text"].startswith(f"event: {name}: "))
+
+        await until(pilot, lambda: events_logged() >= 301, 5, "every event in the log file")
+        watch["first action -> every event logged"] = time.monotonic() - t0
+        assert events_logged() == 301
+        assert app.is_running
+
+
+async def test_5000_domains(tmp_path: Path) -> None:
+    node = tmp_path / "node.xml"
+    node.write_text(synthetic_node(5000))
+    watch = Stopwatch("5000 domains")
+    t0 = time.monotonic()
+    app = app_on(demo_uri(node), settings=Settings(interval=2.0))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot, 60)
+        table = app.main.table
+        await until(pilot, lambda: len(table.figures) == 5001, 10, "every domain listed")
+        watch["first screen"] = time.monotonic() - t0
+        assert watch.marks["first screen"] < 30
+        assert len(table.order) == 5001
+        assert "Domains 5001" in header(app)
+        worst = 0.0
+        for key in ("end", "home", "pagedown", "j", "k", "greater_than_sign", "I"):
+            t = time.monotonic()
+            await pilot.press(key)
+            worst = max(worst, time.monotonic() - t)
+        watch["slowest key"] = worst
+        assert worst < 2.0
+        await pilot.press("home", "end")
+        assert table.selected == table.order[-1]
+        await pilot.press("slash", *"guest04999", "enter")
+        await until(pilot, lambda: len(table.order) == 1, 5, "filtered to one row")
+        await pilot.press("escape")
+        await until(pilot, lambda: len(table.order) == 5001, 5, "filter cleared")
+
+
+# -- text from the hypervisor ------------------------------------------------------------
+
+NAMES = {
+    "tab": "tab\there",
+    "bidi": "rtl\u202eevil",
+    "markup": "[b]bold[i] & <tag> [link=x]",
+    "unicode": "ünïcödé 名前 🚀",
+    "long": "long-" + "x" * 250 + "-end",
+}
+DESCRIPTION = "[red]alarm[/red] [link=http://x]click[/link] [/]"
+
+
+async def test_hostile_names_render_literally(daemon, observer) -> None:
+    uuids = {}
+    for key, name in NAMES.items():
+        xml = plain_xml(name)
+        if key == "markup":
+            desc = f"<description>{DESCRIPTION}</description>"
+            xml = xml.replace("</name>", f"</name>\n    {desc}", 1)
+        uuids[key] = observer.defineXML(xml).UUIDString()
+    app = app_on(daemon.uri)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ready(pilot)
+        table = app.main.table
+        for key, name in NAMES.items():
+            uuid = uuids[key]
+            assert table.figures[uuid].name == name
+            assert table.select(uuid)
+            await pilot.pause()
+            row = table.order.index(uuid) + 1 - int(table.scroll_offset.y)
+            text = table.render_line(row).text
+            shown = fmt.visible(name)
+            if key == "long":
+                assert "long-xxxx" in text and "-end" not in text  # cut to fit, not wrapped
+                assert len(text) <= table.size.width
+            else:
+                assert shown in text, (key, text)
+            assert "\t" not in text and "\u202e" not in text
+            observer.lookupByUUIDString(uuid).create()
+            await until(pilot, lambda s=shown: log_has(app, f"{s}: Started"), 2,
+                        f"{key}: event line")
+        for line in app.main.log_pane.lines:
+            assert "\t" not in line.text and "\u202e" not in line.text
+
+        assert table.select(uuids["markup"])
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: "alarm" in _shown_text(app), 5, "detail XML")
+        assert DESCRIPTION in _shown_text(app), _shown_text(app)
+        title = str(app.screen.query_one("#detail-title").render())
+        assert NAMES["markup"] in title
+
+
+def _shown_text(app: XentuiApp) -> str:
+    """What the detail screen's XML pane draws, line by line."""
+    try:
+        widget = app.screen.query_one("#detail-xml-text")
+    except Exception:
+        return ""
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+async def test_tiny_terminal_with_a_lost_host_and_long_names(daemon, observer) -> None:
+    """40x12: the header, a confirm dialog and the help screen fit without a crash."""
+    observer.defineXML(plain_xml(NAMES["long"]))
+    app = app_on(daemon.uri)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await ready(pilot)
+        await pilot.press("end", "question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), 2, "help")
+        await pilot.press("escape", "home", "j")
+        app.main.table.select(observer.lookupByName("test").UUIDString())
+        await pilot.press("F")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 2, "confirm")
+        await pilot.press("n")
+        assert daemon.pid is not None
+        os.kill(daemon.pid, signal.SIGTERM)
+        await until(pilot, lambda: app.main.table.stale, 5, "stale")
+        await pilot.press("j", "k", "enter", "escape")
+        await pilot.pause(0.2)
+        assert app.is_running
+        assert "lost" in header(app)
+
+
+# -- settings ---------------------------------------------------------------------------
+
+BAD_SETTINGS = """\
+columns = "cpu"
+sort = 5
+reverse = "yes"
+shutdown_timeout = true
+ascii = 1
+log_file = "no"
+theme = 7
+mystery = { a = 1 }
+[keymap]
+start = 3
+"""
+
+
+async def test_settings_with_wrong_types_fall_back_one_line_each(daemon, private_state) -> None:  # noqa: F811
+    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "xentui" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(BAD_SETTINGS)
+    app = make_app(daemon.uri, log_to_file=False)
+    assert app.settings == Settings(), app.settings
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        for key in ("columns", "sort", "reverse", "shutdown_timeout", "ascii", "log_file",
+                    "theme", "mystery", "keymap"):
+            assert log_has(app, "WARN", key), (key, log_lines(app))
+        assert app.main.table.sort_key == "name"
+
+
+@pytest.mark.parametrize("content", [b"interval = = 2\n", b"interval = 2\n\xff\xfe[\n",
+                                     b"[keymap]\nstart = \"ctrl+s\"\nnosuch = \"x\"\n"])
+async def test_broken_settings_file(daemon, private_state, content: bytes) -> None:  # noqa: F811
+    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "xentui" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_bytes(content)
+    app = make_app(daemon.uri, log_to_file=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        assert app.is_running
+        if b"keymap" not in content:
+            assert log_has(app, "WARN", "cannot read settings")
+        print(f"[settings {content[:20]!r}] {[ln for ln in log_lines(app) if 'WARN' in ln]}")
+
+
+# -- read-only ---------------------------------------------------------------------------
+
+def _world(conn: libvirt.virConnect) -> dict[str, tuple[object, ...]]:
+    """Everything an action could change, per domain, through a separate connection."""
+    out = {}
+    for dom in conn.listAllDomains(0):
+        out[dom.UUIDString()] = (
+            dom.name(), dom.state()[0], dom.autostart(), dom.snapshotNum(0),
+            dom.hasManagedSaveImage(0), dom.XMLDesc(0),
+        )
+    return out
+
+
+async def test_readonly_nothing_reaches_libvirt(daemon, observer) -> None:
+    populate(observer)
+    before = _world(observer)
+    app = app_on(daemon.uri, readonly=True)
+    keys = [spec.key for spec in lifecycle.ACTIONS.values()]
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        table = app.main.table
+        for name in ("web01", "build-runner", "backup"):  # running, paused, shut off
+            assert table.select(observer.lookupByName(name).UUIDString())
+            await pilot.pause()
+            for key in keys:
+                await pilot.press(key)
+                if isinstance(app.screen, ConfirmScreen):
+                    await pilot.press("y")
+                elif isinstance(app.screen, TypeNameScreen):
+                    await pilot.press(*name, "enter")
+        await pilot.pause(0.5)
+        assert not log_has(app, "under way")
+        fig = table.figures[observer.lookupByName("web01").UUIDString()]
+        for action in lifecycle.ACTIONS:
+            with pytest.raises(PermissionDenied):
+                await app.host.act(fig.uuid, action)
+        # Even past xentui's own check, the read-only connection itself refuses.
+        conn = app.host.link.conn
+        with pytest.raises(PermissionDenied):
+            await app.host.link.call(partial(lifecycle.perform, readonly=False), conn,
+                                     fig.uuid, "pause", app.host.caps)
+    assert _world(observer) == before
+
