@@ -199,3 +199,18 @@ async def test_bad_settings_fall_back_with_a_message(demo_daemon, tmp_path: Path
         assert "interval" in text and "colour" in text
         assert app.host.interval == 2.0
         assert app.main.table.sort_key == "cpu"
+
+
+async def test_keymap_override_and_clash(demo_daemon, observer, tmp_path: Path) -> None:
+    cfg = tmp_path / "config" / "xentui"
+    cfg.mkdir(parents=True)
+    (cfg / "config.toml").write_text('[keymap]\ndetail = "o"\nstart = "q"\n')
+    from xentui.ui.app import make_app
+
+    app = make_app(demo_daemon[0].uri, log_to_file=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await select(pilot, observer, "db01")
+        log = " ".join(" ".join(line.text for line in app.main.log_pane.lines).split())
+        assert "'q' would belong to both quit and start" in log
+        await pilot.press("o")
+        assert isinstance(app.screen, DetailScreen)

@@ -216,7 +216,7 @@ def perform(
         raise translate(err, spec.label) from err
     reason = why_not(spec, sample, caps, persistent=persistent)
     if reason is not None:
-        if caps is not None and not caps.has(spec.capability):
+        if caps is not None and reason == caps.missing_reason(spec.capability or ""):
             raise Unsupported(f"{spec.label} {sample.name}: {reason}")
         raise NotAllowed(f"{spec.label} {sample.name}: {reason}")
     try:

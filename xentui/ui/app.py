@@ -26,6 +26,7 @@ from xentui.cli import Options
 from xentui.config import Settings, load_settings, state_dir
 from xentui.logfile import JsonLineLog
 from xentui.ui import format as fmt
+from xentui.ui.keymap import check_keymap
 from xentui.ui.messages import (
     ActionDone,
     DomainChanged,
@@ -38,6 +39,7 @@ from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
 from xentui.ui.screens.main import MainScreen
+from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.host_bar import HostBar
 
 LEVEL_NOTIFY: dict[str, SeverityLevel] = {
@@ -99,12 +101,22 @@ class XentuiApp(App[int]):
         else:
             self._problems.append(f"unknown theme {self.settings.theme!r}; using the default")
         if self.settings.keymap:
-            self.set_keymap(self.settings.keymap)
+            bindings = [*self.BINDINGS, *MainScreen.BINDINGS, *DomainTable.BINDINGS]
+            keymap, problems = check_keymap(self.settings.keymap, bindings)  # type: ignore[arg-type]
+            self._problems.extend(problems)
+            self.set_keymap(keymap)
         for problem in self._problems:
             self.report("warn", problem)
         if self.logfile is not None and self.logfile.error:
             self.report("warn", f"log file disabled: {self.logfile.error}")
         self._connect()
+        if self.live:
+            self.set_interval(1.0, self._count_down)
+
+    def _count_down(self) -> None:
+        """While the link is lost, the header counts down to the next attempt."""
+        if self.host.status.state is LinkState.LOST:
+            self._show_host()
 
     # -- one place for outcomes ----------------------------------------------------------
     def report(self, level: str, text: str, *, notify: bool = True, kind: str = "app") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from rich.text import Text
@@ -23,7 +24,8 @@ def link_text(status: LinkStatus, readonly: bool) -> Text:
     if status.state is LinkState.LOST:
         words = "✖ lost"
         if status.retry_in is not None:
-            words += f", retrying in {status.retry_in:.0f} s"
+            left = max(0.0, status.at + status.retry_in - time.time())
+            words += f", retrying in {left:.0f} s" if left >= 0.5 else ", retrying now"
     elif status.state is LinkState.CONNECTED:
         words = "● connected"
     else:
