@@ -322,41 +322,15 @@ class XentuiApp(App[int]):
         self.push_screen(DetailScreen(self.host, fig.uuid, fig.name))
 
     def help_rows(self) -> list[tuple[str, str, str]]:
-        """Every binding of the main screen: keys, what it does, why it is disabled now."""
-        main = self.main
-        rows: dict[str, tuple[str, str, str]] = {}
-        for key, active in main.active_bindings.items():
-            binding = active.binding
-            if not binding.description:
-                continue
-            reason = ""
-            if binding.action.startswith("lifecycle("):
-                reason = main.action_reason(binding.action.split("'")[1]) or ""
-            elif binding.action == "toggle_pause":
-                reason = main.action_reason(main.pause_action()) or ""
-            shown = self.get_key_display(binding) if key == binding.key else key
-            if binding.description in rows:
-                keys, desc, why = rows[binding.description]
-                rows[binding.description] = (f"{keys}, {shown}", desc, why)
-            else:
-                rows[binding.description] = (shown, binding.description, reason)
-        return list(rows.values())
+        return self.main.help_rows()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_rows()))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
         yield from super().get_system_commands(screen)
-        if not isinstance(screen, MainScreen):
-            return
-        fig = screen.selected()
-        if fig is None:
-            return
-        for spec in ACTIONS.values():
-            reason = screen.action_reason(spec.name)
-            if reason is None:
-                yield SystemCommand(f"{spec.label} {fmt.visible(fig.name)}", spec.help,
-                                    partial(screen.action_lifecycle, spec.name))
+        if isinstance(screen, MainScreen):
+            yield from screen.palette_commands()
 
     async def on_unmount(self) -> None:
         self.host.status_listeners.clear()

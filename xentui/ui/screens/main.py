@@ -3,10 +3,12 @@ that act on the selected domain live here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -15,6 +17,7 @@ from textual.widgets import Footer, Input
 from xentui.backend.lifecycle import ACTIONS, why_not
 from xentui.backend.models import DomainFigures
 from xentui.config import COLUMNS
+from xentui.ui import format as fmt
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.event_log import EventLog
 from xentui.ui.widgets.graphs import PerformanceView
@@ -210,6 +213,36 @@ class MainScreen(Screen[None]):
         fig = self.selected()
         if fig is not None:
             self.xapp.open_detail(fig)
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """Every binding here: keys, what it does, and why it is disabled now."""
+        rows: dict[str, tuple[str, str, str]] = {}
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if not binding.description:
+                continue
+            reason = ""
+            if binding.action.startswith("lifecycle("):
+                reason = self.action_reason(binding.action.split("'")[1]) or ""
+            elif binding.action == "toggle_pause":
+                reason = self.action_reason(self.pause_action()) or ""
+            shown = self.app.get_key_display(binding) if key == binding.key else key
+            if binding.description in rows:
+                keys, desc, why = rows[binding.description]
+                rows[binding.description] = (f"{keys}, {shown}", desc, why)
+            else:
+                rows[binding.description] = (shown, binding.description, reason)
+        return list(rows.values())
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """The actions allowed on the selected domain, for the command palette."""
+        fig = self.selected()
+        if fig is None:
+            return
+        for spec in ACTIONS.values():
+            if self.action_reason(spec.name) is None:
+                yield SystemCommand(f"{spec.label} {fmt.visible(fig.name)}", spec.help,
+                                    partial(self.action_lifecycle, spec.name))
 
     # -- view ----------------------------------------------------------------------------
     def action_sort_step(self, step: int) -> None:
