@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import libvirt
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +92,36 @@ class Rig:
             self.wait_state("shut off")
         self.virsh("managedsave-remove", "tiny", check=False)
         self.virsh("autostart", "--disable", "tiny", check=False)
+
+    def guest(self, command: str) -> None:
+        """Type a command into tiny's console shell (busybox sh on hvc0)."""
+        self.exec(
+            "sh", "-c",
+            'printf "%s\\n" "$1" > "$(virsh -c xen:///system ttyconsole tiny)"', "-", command,
+        )
+
+    def xl_id(self, name: str = "tiny") -> int:
+        return int(self.exec("xl", "domid", name).strip())
+
+    def dom0_counters(self, domid: int) -> dict[str, int]:
+        """tiny's disk and NIC counters as Dom0's kernel keeps them (sysfs, /proc/net/dev).
+
+        Byte counts are the guest's view: what Dom0's vif sends, the guest receives.
+        """
+        vbd = f"/sys/bus/xen-backend/devices/vbd-{domid}-51712/statistics"
+        out = self.sh(
+            f"cat {vbd}/rd_sect {vbd}/wr_sect; grep 'vif{domid}.0:' /proc/net/dev"
+        ).split()
+        rd_sect, wr_sect = int(out[0]), int(out[1])
+        fields = out[2:]
+        fields[0] = fields[0].split(":", 1)[1] or fields.pop(1)
+        nic = [int(x) for x in fields]
+        return {
+            "rd_bytes": rd_sect * 512,
+            "wr_bytes": wr_sect * 512,
+            "rx_bytes": nic[8],  # the vif's tx bytes
+            "tx_bytes": nic[0],  # the vif's rx bytes
+        }
 
     def ensure_running(self) -> None:
         if self.state() == "paused":
@@ -175,7 +204,3 @@ def tiny_off(rig: Rig) -> Rig:
 def tiny_running(rig: Rig) -> Rig:
     rig.ensure_running()
     return rig
-
-
-def raw_conn(uri: str) -> libvirt.virConnect:
-    return libvirt.open(uri)
