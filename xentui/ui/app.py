@@ -80,6 +80,7 @@ class XentuiApp(App[int]):
         self._poll_timer: Timer | None = None
         self._last_link_text: str | None = None
         self._early: list[tuple[str, str, float, str]] = []
+        self._main_seen = False
         self.clock = time.time
         """Wall clock for log lines; snapshot tests fix it."""
         host.status_listeners.append(lambda st: self.post_message(LinkChanged(st)))
@@ -94,6 +95,11 @@ class XentuiApp(App[int]):
         screen = self.screen_stack[0]
         assert isinstance(screen, MainScreen)
         return screen
+
+    def has_main(self) -> bool:
+        """Whether the main screen is up (not yet, or no longer, while starting or ending)."""
+        stack = self.screen_stack
+        return bool(stack) and isinstance(stack[0], MainScreen) and stack[0].is_mounted
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -120,17 +126,27 @@ class XentuiApp(App[int]):
 
     # -- one place for outcomes ----------------------------------------------------------
     def report(self, level: str, text: str, *, notify: bool = True, kind: str = "app") -> None:
-        """Log a line (pane and file) and, if asked, show it as a notification."""
-        try:
+        """Log a line (pane and file) and, if asked, show it as a notification.
+
+        Before the Log pane exists the line waits for it; after it is gone (the app is
+        ending) the line still reaches the log file.
+        """
+        if self.has_main():
             self.main.log_pane.add(level, text, self.clock(), kind=kind)
-        except (NoMatches, IndexError, AssertionError):
+        elif not self._main_seen:
             self._early.append((level, text, self.clock(), kind))
+            return
+        else:
+            if self.logfile is not None:
+                self.logfile.write(level, kind, text, when=self.clock())
+            return
         if notify:
             self.notify(fmt.visible(text), severity=LEVEL_NOTIFY.get(level, "information"),
                         markup=False, timeout=4 if level == "info" else 8)
 
     def flush_early(self) -> None:
         """Lines reported before the Log pane existed (settings problems, first connect)."""
+        self._main_seen = True
         early, self._early = self._early, []
         for level, text, when, kind in early:
             self.main.log_pane.add(level, text, when, kind=kind)
@@ -176,6 +192,8 @@ class XentuiApp(App[int]):
 
     @on(PassDone)
     def _pass_done(self, msg: PassDone) -> None:
+        if not self.has_main():
+            return
         self.passes += 1
         self.stale = False
         screen = self.main
@@ -191,6 +209,8 @@ class XentuiApp(App[int]):
 
     @on(PassFailed)
     def _pass_failed(self, msg: PassFailed) -> None:
+        if not self.has_main():
+            return
         if msg.lost:
             if not self.stale and self.host.last is not None:
                 self.stale = True
@@ -209,6 +229,8 @@ class XentuiApp(App[int]):
 
     @on(LinkChanged)
     def _link(self, msg: LinkChanged) -> None:
+        if not self.has_main():
+            return
         st = msg.status
         if st.state is LinkState.LOST and st.retry_in is not None and st.message:
             if self._last_link_text != st.message:
@@ -226,10 +248,14 @@ class XentuiApp(App[int]):
 
     @on(DomainEventArrived)
     def _event(self, msg: DomainEventArrived) -> None:
+        if not self.has_main():
+            return
         self.report("info", f"event: {msg.event.text}", notify=False, kind="event")
 
     @on(DomainChanged)
     def _domain_changed(self, msg: DomainChanged) -> None:
+        if not self.has_main():
+            return
         self.main.table.update_one(msg.uuid, msg.figures)
         self.main.bindings_changed()
 
@@ -288,6 +314,8 @@ class XentuiApp(App[int]):
     @on(ActionDone)
     def _action_done(self, msg: ActionDone) -> None:
         self.report("info" if msg.ok else "error", msg.text, kind="action")
+        if not self.has_main():
+            return
         if msg.ok and msg.action == "shutdown":
             self.set_timer(self.settings.shutdown_timeout,
                            partial(self._shutdown_overdue, msg.uuid))
