@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import libvirt
 
 from xentui.backend.capabilities import Capabilities
-from xentui.backend.errors import DomainGone, translate
+from xentui.backend.errors import DomainGone, libvirt_message, translate
 from xentui.backend.models import DomainState
+
+T = TypeVar("T")
 
 _STATE_PREFIX = {
     DomainState.RUNNING: "VIR_DOMAIN_RUNNING_",
@@ -109,13 +112,14 @@ def _vcpu_info(dom: libvirt.virDomain) -> Any:
         return found
 
 
-def _try(notes: list[str], what: str, fn, default):  # type: ignore[no-untyped-def]
+def _try(notes: list[str], what: str, fn: Callable[[], T], default: T) -> T:
+    """`fn()`, or `default` with a note saying why it could not be read."""
     try:
         return fn()
     except libvirt.libvirtError as err:
         if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             raise
-        notes.append(f"{what}: {translate(err, what).args[0].split(': ', 1)[-1]}")
+        notes.append(f"{what}: {libvirt_message(err)}")
         return default
 
 
@@ -131,7 +135,9 @@ def read_detail(
         vcpus: list[VcpuInfo] = []
         memory: dict[str, int] = {}
         if state.active:
-            info = _try(notes, "vCPUs", lambda: _vcpu_info(dom), [])
+            info: list[tuple[int, int, int, int]] = _try(
+                notes, "vCPUs", lambda: _vcpu_info(dom), []
+            )
             vcpus = [VcpuInfo(n, _VCPU_STATES.get(s, str(s)), t, c) for n, s, t, c in info]
             memory = _try(notes, "memory statistics", lambda: dom.memoryStats(), {})
         snapshots: list[str] = []

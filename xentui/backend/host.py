@@ -256,7 +256,7 @@ class Host:
         return fig
 
     # -- actions and details -----------------------------------------------------------
-    def _conn(self):  # type: ignore[no-untyped-def]
+    def _conn(self) -> libvirt.virConnect:
         sampler = self._sampler
         if sampler is None or not self.connected:
             raise ConnectionLost(self.status.message or f"not connected to {self.uri}")

@@ -142,8 +142,8 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _restore_cursor(self) -> None:
         before = self.selected
-        if self.selected in self._pos:
-            self.cursor = self._pos[self.selected]  # type: ignore[index]
+        if self.selected is not None and self.selected in self._pos:
+            self.cursor = self._pos[self.selected]
         elif self.order:
             self.cursor = min(self.cursor, len(self.order) - 1)
             self.selected = self.order[self.cursor]
