@@ -89,12 +89,15 @@ class JsonLineLog:
     def close(self) -> None:
         """Close the file; a later write reopens it."""
         with self._lock:
-            if self._file is not None:
-                try:
-                    self._file.close()
-                except OSError:
-                    pass
-                self._file = None
+            self._close_file()
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError:
+                pass
+            self._file = None
 
     def _open(self) -> IO[bytes]:
         if self._file is None:
@@ -120,9 +123,4 @@ class JsonLineLog:
     def _disable(self, err: Exception) -> None:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         self.error = f"event log {self.path} disabled: {reason}"
-        if self._file is not None:
-            try:
-                self._file.close()
-            except OSError:
-                pass
-            self._file = None
+        self._close_file()

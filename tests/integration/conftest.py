@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import libvirt
 import pytest
 
 from tests.support import daemons
@@ -50,6 +51,28 @@ def test_daemon() -> Iterator[PrivateDaemon]:
         yield daemon
     finally:
         daemon.cleanup()
+
+
+@pytest.fixture
+def daemon() -> Iterator[PrivateDaemon]:
+    """A test-driver daemon of this test's own (tests may kill or freeze it)."""
+    if not daemons.test_driver_available():
+        _unavailable("libvirtd is not installed")
+    d = daemons.start_test_daemon()
+    try:
+        yield d
+    finally:
+        d.cleanup()
+
+
+@pytest.fixture
+def observer(daemon: PrivateDaemon) -> Iterator[libvirt.virConnect]:
+    """A second connection to `daemon`; it also keeps `test:///default` alive."""
+    conn = libvirt.open(daemon.uri)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def _unique_prefix(request: pytest.FixtureRequest) -> str:

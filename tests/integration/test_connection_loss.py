@@ -14,14 +14,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
 import libvirt
 import pytest
 
-from tests.support import daemons
 from tests.support.daemons import PrivateDaemon
 from tests.support.demo_on_daemon import populate
 from tests.support.pilot_helpers import (
@@ -46,18 +44,6 @@ KEEPALIVE_WINDOW = KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1)
 INTERVAL = 0.3
 
 
-@pytest.fixture
-def daemon() -> Iterator[PrivateDaemon]:
-    """A test-driver daemon of this test's own (it gets killed)."""
-    if not daemons.test_driver_available():
-        if os.environ.get("CI"):
-            pytest.fail("libvirtd is not installed (CI is set)")
-        pytest.skip("libvirtd is not installed")
-    d = daemons.start_test_daemon()
-    try:
-        yield d
-    finally:
-        d.cleanup()
 
 
 def listing(uri: str) -> set[str]:

@@ -13,13 +13,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import libvirt
 import pytest
 
-from tests.support import daemons
 from tests.support.daemons import PrivateDaemon
 from tests.support.pilot_helpers import Stopwatch, virsh, wait_for
 
@@ -37,17 +35,6 @@ app.run(headless=True)
 """
 
 
-@pytest.fixture
-def daemon() -> Iterator[PrivateDaemon]:
-    if not daemons.test_driver_available():
-        if os.environ.get("CI"):
-            pytest.fail("libvirtd is not installed (CI is set)")
-        pytest.skip("libvirtd is not installed")
-    d = daemons.start_test_daemon()
-    try:
-        yield d
-    finally:
-        d.cleanup()
 
 
 def _child_of(pid: int) -> int | None:

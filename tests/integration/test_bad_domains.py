@@ -1,29 +1,21 @@
-"""A catalogue of bad input, each with what the user must see: a clear line, no
-traceback, no frozen screen, nothing lost. Connection failures, permission denied,
-domains renamed or redefined while shown, event bursts, 5000 domains, hostile names,
-a tiny terminal, broken settings, and read-only mode proved against the daemon."""
+"""Bad input from the hypervisor and the user: domains renamed or redefined while shown,
+event bursts, 5000 domains, hostile names, a tiny terminal, broken settings, and
+read-only mode proved against the daemon."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import libvirt
 import pytest
 
-from tests.support import daemons
-from tests.support.daemons import PrivateDaemon
+from tests.support.bad_input import app_on, plain_xml
 from tests.support.demo_on_daemon import populate
 from tests.support.pilot_helpers import (
     Stopwatch,
@@ -34,13 +26,11 @@ from tests.support.pilot_helpers import (
     ready,
     until,
     virsh,
-    wait_for,
 )
 from xentui.backend import lifecycle
 from xentui.backend.errors import PermissionDenied
-from xentui.backend.models import LinkState
 from xentui.config import Settings
-from xentui.demo import demo_uri, guest_xml, synthetic_node
+from xentui.demo import demo_uri, synthetic_node
 from xentui.ui import format as fmt
 from xentui.ui.app import XentuiApp, make_app
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
@@ -50,164 +40,6 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def daemon() -> Iterator[PrivateDaemon]:
-    """A test-driver daemon of this test's own."""
-    if not daemons.test_driver_available():
-        if os.environ.get("CI"):
-            pytest.fail("libvirtd is not installed (CI is set)")
-        pytest.skip("libvirtd is not installed")
-    d = daemons.start_test_daemon()
-    try:
-        yield d
-    finally:
-        d.cleanup()
-
-
-@pytest.fixture
-def observer(daemon: PrivateDaemon) -> Iterator[libvirt.virConnect]:
-    """A second connection to the daemon; it also keeps `test:///default` alive."""
-    conn = libvirt.open(daemon.uri)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def app_on(uri: str, **kw: object) -> XentuiApp:
-    settings = kw.pop("settings", None) or Settings(interval=0.3, shutdown_timeout=5.0)
-    return make_app(uri, settings=settings, log_to_file=False, **kw)  # type: ignore[arg-type]
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def silent_listener() -> Iterator[int]:
-    """A loopback port that accepts connections and never says a word."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                accepted.append(server.accept()[0])
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
-        for s in accepted:
-            s.close()
-
-
-def plain_xml(name: str, **kw: object) -> str:
-    """A guest definition for `defineXML` (no test-driver runstate; libvirt picks the UUID)."""
-    xml = guest_xml("placeholder-name", **kw)  # type: ignore[arg-type]
-    start, end = xml.index("<uuid>"), xml.index("</uuid>") + len("</uuid>")
-    xml = xml[:start] + xml[end:]
-    xml = xml[: xml.index("<test:runstate>")] + xml[xml.index("</test:runstate>") + 16:]
-    escaped = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return xml.replace("placeholder-name", escaped)
-
-
-# -- connection failures in the app ------------------------------------------------------
-
-@pytest.mark.parametrize(
-    ("case", "expect"),
-    [
-        ("malformed", "Unable to parse URI"),
-        ("unknown-driver", "cannot connect to nosuchdriver:///system"),
-        ("closed-port", "Connection refused"),
-        ("never-answers", "no answer within 1.5 s"),
-    ],
-)
-async def test_connect_failure_is_a_clear_line_and_the_app_keeps_running(
-    case: str, expect: str
-) -> None:
-    with contextlib.ExitStack() as stack:
-        uri = {
-            "malformed": "::not a uri",
-            "unknown-driver": "nosuchdriver:///system",
-            "closed-port": f"qemu+tcp://127.0.0.1:{closed_port()}/system",
-            "never-answers": "",
-        }[case] or f"qemu+tcp://127.0.0.1:{stack.enter_context(silent_listener())}/system"
-        app = app_on(uri)
-        app.host.open_timeout = 1.5
-        async with app.run_test(size=(120, 30)) as pilot:
-            # Keys and screens work while the open waits (or right after it failed).
-            t0 = time.monotonic()
-            await pilot.press("question_mark")
-            await until(pilot, lambda: isinstance(app.screen, HelpScreen), 1, "help shown")
-            await pilot.press("escape")
-            await until(pilot, lambda: not isinstance(app.screen, HelpScreen), 1, "help closed")
-            if case == "never-answers":
-                assert time.monotonic() - t0 < 1.0, "the screen waited for the open"
-                assert app.host.status.state is LinkState.CONNECTING
-            await until(pilot, lambda: log_has(app, "ERROR", uri, expect), 5, "error line")
-            await until(pilot, lambda: "retrying in" in header(app), 3, "retry in the header")
-            assert "lost" in header(app)
-            assert app.is_running and app.passes == 0
-            lines = [ln for ln in log_lines(app) if "ERROR" in ln]
-            assert len(lines) == len(set(lines)), "the same error logged twice"
-            assert not any("Traceback" in ln for ln in log_lines(app))
-            print(f"[{case}] {lines[0]}")
-
-
-def _no_dac_override() -> list[str]:
-    """A prefix that runs a command as root without CAP_DAC_OVERRIDE: file modes apply."""
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv (util-linux) is not installed")
-    if os.geteuid() != 0:
-        return []  # unprivileged already: the daemon's 0700 dirs keep us out
-    drop = "-dac_override,-dac_read_search"
-    return [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}"]
-
-
-def test_permission_denied_batch_and_console(daemon: PrivateDaemon, tmp_path: Path) -> None:
-    """The daemon's socket sits in a 0700 directory of another user: connecting is
-    refused by the kernel. Batch prints one line and exits 1; the console logs it,
-    shows lost/retrying and keeps running."""
-    prefix = _no_dac_override()
-    if os.geteuid() != 0 and daemon.user.pw_uid == os.geteuid():
-        pytest.skip("the daemon runs as this user: nothing to be denied")
-    env = {**os.environ, "LC_ALL": "C.UTF-8", "XDG_STATE_HOME": str(tmp_path / "state"),
-           "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    res = subprocess.run([*prefix, sys.executable, "-m", "xentui", "-c", daemon.uri, "-b",
-                          "-n", "1", "--format", "json"], capture_output=True, text=True,
-                         timeout=30, cwd=ROOT, env=env)
-    print(f"[permission denied, batch] {res.stderr.strip()}")
-    assert res.returncode == 1 and res.stdout == ""
-    assert res.stderr.count("\n") == 1 and "Permission denied" in res.stderr
-    assert "Traceback" not in res.stderr
-
-    code = ("import sys; from xentui.config import Settings; from xentui.ui.app import make_app;"
-            "make_app(sys.argv[1], settings=Settings(interval=0.5)).run(headless=True)")
-    proc = subprocess.Popen([*prefix, sys.executable, "-c", code, daemon.uri], cwd=ROOT, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    log = tmp_path / "state" / "xentui" / "events.jsonl"
-    try:
-        wait_for(lambda: log.exists() and "Permission denied" in log.read_text(), 15,
-                 "the denial in the console's log file")
-        time.sleep(1.5)  # a retry or two
-        assert proc.poll() is None, "the console exited"
-    finally:
-        proc.kill()
-        _, err = proc.communicate(timeout=10)
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    denied = [r for r in records if "Permission denied" in r["text"]]
-    assert denied[0]["level"] == "error" and denied[0]["kind"] == "connection"
-    assert "Traceback" not in err
-    print(f"[permission denied, console] {denied[0]['text']}")
 
 
 # -- domains changing under the app ------------------------------------------------------
@@ -487,4 +319,3 @@ async def test_readonly_nothing_reaches_libvirt(daemon, observer) -> None:
             await app.host.link.call(partial(lifecycle.perform, readonly=False), conn,
                                      fig.uuid, "pause", app.host.caps)
     assert _world(observer) == before
-
