@@ -88,11 +88,6 @@ class DeviceCache:
             self._devices[key] = found
         return found
 
-    def forget(self, uuid: str) -> None:
-        """Drop what is known of a domain (it changed, was redefined or vanished)."""
-        for key in [k for k in self._devices if k[0] == uuid]:
-            del self._devices[key]
-
     def keep_only(self, live: Iterable[tuple[str, int | None]]) -> None:
         """Drop instances that are no longer running, so the cache stays bounded."""
         alive = set(live)
