@@ -126,9 +126,27 @@ async def _batch(opts: Options) -> int:
         await host.close()
 
 
+def route_libvirt_logs() -> None:
+    """Send libvirt's own log lines (it writes warnings straight to fd 2, which would
+    scribble over the screen) to a file in the state directory, unless the user chose
+    an output. Must run before libvirt is imported: it reads this once, at load."""
+    if os.environ.get("LIBVIRT_LOG_OUTPUTS"):
+        return
+    from xentui.config import state_dir
+
+    folder = state_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        os.environ["LIBVIRT_LOG_OUTPUTS"] = "4:stderr"
+        return
+    os.environ["LIBVIRT_LOG_OUTPUTS"] = f"3:file:{folder / 'libvirt.log'}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `xentui` command."""
     opts = parse(argv)
+    route_libvirt_logs()
     if opts.batch:
         try:
             return asyncio.run(_batch(opts))
