@@ -19,7 +19,13 @@ import pytest
 import pytest_asyncio
 
 from tests.backend.helpers import rate_bounds
-from tests.support.qemu_guest import domain_xml, qemu_binary, qemu_img, spinning_disk
+from tests.support.qemu_guest import (
+    domain_xml,
+    prepare_embed_root,
+    qemu_binary,
+    qemu_img,
+    spinning_disk,
+)
 from xentui.backend.host import Host
 from xentui.backend.models import DomainState
 
@@ -55,11 +61,7 @@ def require_qemu() -> None:
 def embed_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require_qemu()
     root = tmp_path_factory.mktemp("embed")
-    (root / "etc").mkdir()
-    conf = ['stdio_handler = "file"', 'security_driver = "none"', "cgroup_controllers = []"]
-    if os.geteuid() == 0:
-        conf += ['user = "root"', 'group = "root"']
-    (root / "etc" / "qemu.conf").write_text("\n".join(conf) + "\n")
+    prepare_embed_root(root)
     return root
 
 

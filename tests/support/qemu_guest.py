@@ -7,6 +7,7 @@ libvirt to report cpu, vcpu, balloon, block and net statistics.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -113,7 +114,17 @@ def prepare_embed_root(root: Path) -> str:
     """
     etc = root / "etc"
     etc.mkdir(parents=True, exist_ok=True)
-    (etc / "qemu.conf").write_text('stdio_handler = "file"\nuser = "root"\ngroup = "root"\n')
+    # No virtlogd, no security driver, no cgroups and no private mount namespace: the
+    # driver then works the same on a full machine, in a container and in a chroot.
+    conf = [
+        'stdio_handler = "file"',
+        'security_driver = "none"',
+        "cgroup_controllers = []",
+        "namespaces = []",
+    ]
+    if os.geteuid() == 0:
+        conf += ['user = "root"', 'group = "root"']
+    (etc / "qemu.conf").write_text("\n".join(conf) + "\n")
     return f"qemu:///embed?root={root}"
 
 
