@@ -214,3 +214,14 @@ async def test_keymap_override_and_clash(demo_daemon, observer, tmp_path: Path) 
         assert "'q' would belong to both quit and start" in log
         await pilot.press("o")
         assert isinstance(app.screen, DetailScreen)
+
+
+async def test_greyed_key_says_why(demo_daemon, observer) -> None:
+    app = build_app(demo_daemon[0].uri, readonly=True)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await select(pilot, observer, "web01")
+        await pilot.press("S")
+        await pilot.pause(0.2)
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("Shut down:") and "read-only" in m for m in said)
+    assert state(observer, "web01") == libvirt.VIR_DOMAIN_RUNNING

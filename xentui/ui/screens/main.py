@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -214,6 +214,25 @@ class MainScreen(Screen[None]):
         if fig is not None:
             self.xapp.open_detail(fig)
 
+    def binding_reason(self, binding: Binding) -> str | None:
+        """Why a lifecycle binding cannot run on the selected domain now (None: it can)."""
+        if binding.action.startswith("lifecycle("):
+            return self.action_reason(binding.action.split("'")[1])
+        if binding.action == "toggle_pause":
+            return self.action_reason(self.pause_action())
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action is greyed out says why instead of doing nothing."""
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled:
+            return
+        reason = self.binding_reason(active.binding)
+        if reason:
+            event.stop()
+            self.notify(fmt.visible(f"{active.binding.description}: {reason}"),
+                        severity="warning", markup=False, timeout=4)
+
     def help_rows(self) -> list[tuple[str, str, str]]:
         """Every binding here: keys, what it does, and why it is disabled now."""
         rows: dict[str, tuple[str, str, str]] = {}
@@ -221,11 +240,7 @@ class MainScreen(Screen[None]):
             binding = active.binding
             if not binding.description:
                 continue
-            reason = ""
-            if binding.action.startswith("lifecycle("):
-                reason = self.action_reason(binding.action.split("'")[1]) or ""
-            elif binding.action == "toggle_pause":
-                reason = self.action_reason(self.pause_action()) or ""
+            reason = self.binding_reason(binding) or ""
             shown = self.app.get_key_display(binding) if key == binding.key else key
             if binding.description in rows:
                 keys, desc, why = rows[binding.description]
