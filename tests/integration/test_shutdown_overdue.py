@@ -6,7 +6,7 @@ import libvirt
 import pytest
 
 from tests.support.daemons import TinyGuests
-from tests.ui.test_app_actions import select, until
+from tests.support.pilot_helpers import select, until
 from xentui.config import Settings
 from xentui.ui.app import make_app
 from xentui.ui.screens.confirm import ConfirmScreen

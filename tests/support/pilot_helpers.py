@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import libvirt
 import pytest
 from textual.pilot import Pilot
 
@@ -35,6 +36,20 @@ async def ready(pilot: Pilot[int], timeout: float = 10.0) -> XentuiApp:
     assert isinstance(app, XentuiApp)
     await until(pilot, lambda: app.passes >= 1, timeout, "first pass")
     return app
+
+
+async def select(pilot: Pilot[int], obs: libvirt.virConnect, name: str) -> str:
+    """Move the app's cursor to the domain called `name` (looked up on `obs`); its UUID."""
+    app = await ready(pilot)
+    uuid = obs.lookupByName(name).UUIDString()
+    assert app.main.table.select(uuid)
+    await pilot.pause()
+    return uuid
+
+
+def state(obs: libvirt.virConnect, name: str) -> int:
+    """A domain's state number, read on the observer connection."""
+    return obs.lookupByName(name).state()[0]
 
 
 _STAMP = re.compile(r"^\d\d:\d\d:\d\d ")

@@ -3,14 +3,10 @@ connection to the same daemon, never through the app's own model."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 import libvirt
 import pytest
-from textual.pilot import Pilot
 
-from xentui.ui.app import XentuiApp
+from tests.support.pilot_helpers import select, state, until
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 
 RUNNING, PAUSED, SHUTOFF = (
@@ -18,35 +14,6 @@ RUNNING, PAUSED, SHUTOFF = (
     libvirt.VIR_DOMAIN_PAUSED,
     libvirt.VIR_DOMAIN_SHUTOFF,
 )
-
-
-async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run until `cond()` holds; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.05)
-
-
-async def ready(pilot: Pilot[int]) -> XentuiApp:
-    app = pilot.app
-    assert isinstance(app, XentuiApp)
-    await until(pilot, lambda: app.passes >= 1)
-    return app
-
-
-async def select(pilot: Pilot[int], obs: libvirt.virConnect, name: str) -> str:
-    app = await ready(pilot)
-    uuid = obs.lookupByName(name).UUIDString()
-    assert app.main.table.select(uuid)
-    await pilot.pause()
-    return uuid
-
-
-def state(obs: libvirt.virConnect, name: str) -> int:
-    return obs.lookupByName(name).state()[0]
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import libvirt
 
+from tests.support.pilot_helpers import ready, select, state, until
 from tests.ui.conftest import build_app
-from tests.ui.test_app_actions import ready, select, state, until
 from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
 

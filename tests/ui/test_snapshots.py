@@ -6,7 +6,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.support.frozen_app import frozen_app
-from tests.ui.test_app_actions import until
+from tests.support.pilot_helpers import until
 
 
 async def first_pass(pilot: Pilot[int]) -> None:
