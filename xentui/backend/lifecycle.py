@@ -136,10 +136,34 @@ def _delete_snapshot(dom: libvirt.virDomain) -> str:
     return f"snapshot {name} deleted"
 
 
+START_RETRY_S = 5.0
+"""How long a start keeps retrying while Xen still tears down the last instance."""
+
+
+def create_when_gone(dom: libvirt.virDomain, retry_s: float = START_RETRY_S) -> None:
+    """`dom.create()`, retried briefly while the driver says the domain is still active.
+
+    For a few seconds after a shutdown Xen's libxl driver may read the domain as shut
+    off yet refuse to start it with "Domain is already active".
+    """
+    deadline = time.monotonic() + retry_s
+    while True:
+        try:
+            dom.create()
+            return
+        except libvirt.libvirtError as err:
+            busy = err.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID and (
+                "already active" in (err.get_error_message() or "")
+            )
+            if not busy or time.monotonic() >= deadline or dom.isActive():
+                raise
+        time.sleep(0.5)
+
+
 def _restore(dom: libvirt.virDomain) -> str:
     if not dom.hasManagedSaveImage(0):
         raise NotAllowed("there is no managed-save image to restore; use start")
-    dom.create()
+    create_when_gone(dom)
     return "restored from its managed-save image"
 
 
@@ -171,7 +195,7 @@ def _simple(call: Callable[[libvirt.virDomain], object], done: str) -> Callable[
 
 
 _RUNNERS: dict[str, Callable[[libvirt.virDomain], str]] = {
-    "start": _simple(lambda d: d.create(), "started"),
+    "start": _simple(create_when_gone, "started"),
     "shutdown": _simple(lambda d: d.shutdown(), "shutdown requested"),
     "reboot": _simple(lambda d: d.reboot(0), "reboot requested"),
     "reset": _simple(lambda d: d.reset(0), "reset"),
