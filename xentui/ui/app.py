@@ -229,8 +229,6 @@ class XentuiApp(App[int]):
 
     @on(LinkChanged)
     def _link(self, msg: LinkChanged) -> None:
-        if not self.has_main():
-            return
         st = msg.status
         if st.state is LinkState.LOST and st.retry_in is not None and st.message:
             if self._last_link_text != st.message:
@@ -239,6 +237,9 @@ class XentuiApp(App[int]):
         elif st.state is LinkState.CONNECTED:
             self._last_link_text = None
             self.report("info", st.message, notify=self.passes > 0, kind="connection")
+        if not self.has_main():
+            return  # the log line above waits for the Log pane; the rest is for the screen
+        if st.state is LinkState.CONNECTED:
             self.poll_now()
         if st.state is LinkState.LOST and self.host.last is not None and not self.stale:
             self.stale = True
@@ -248,8 +249,6 @@ class XentuiApp(App[int]):
 
     @on(DomainEventArrived)
     def _event(self, msg: DomainEventArrived) -> None:
-        if not self.has_main():
-            return
         self.report("info", f"event: {msg.event.text}", notify=False, kind="event")
 
     @on(DomainChanged)
