@@ -23,46 +23,25 @@ from tests.support.daemons import PrivateDaemon, TinyGuests
 from tests.support.qemu_guest import make_guest
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def qemu_daemon() -> Iterator[PrivateDaemon]:
     """A private session-mode libvirtd with the QEMU driver (and its virtlogd)."""
-    if not daemons.qemu_driver_available():
-        _unavailable("libvirtd/virtlogd/qemu-system-x86_64/qemu-img or the QEMU driver missing")
-    daemon = daemons.start_qemu_daemon()
-    try:
+    with daemons.running("qemu") as daemon:
         yield daemon
-    finally:
-        daemon.cleanup()
 
 
 @pytest.fixture(scope="session")
 def test_daemon() -> Iterator[PrivateDaemon]:
     """A private libvirtd serving the built-in test driver (``test+unix://``)."""
-    if not daemons.test_driver_available():
-        _unavailable("libvirtd is not installed")
-    daemon = daemons.start_test_daemon()
-    try:
+    with daemons.running("test") as daemon:
         yield daemon
-    finally:
-        daemon.cleanup()
 
 
 @pytest.fixture
 def daemon() -> Iterator[PrivateDaemon]:
     """A test-driver daemon of this test's own (tests may kill or freeze it)."""
-    if not daemons.test_driver_available():
-        _unavailable("libvirtd is not installed")
-    d = daemons.start_test_daemon()
-    try:
+    with daemons.running("test") as d:
         yield d
-    finally:
-        d.cleanup()
 
 
 @pytest.fixture

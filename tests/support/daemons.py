@@ -422,3 +422,27 @@ def start_test_daemon(parent: str | Path | None = None) -> PrivateDaemon:
         "test", _new_base("test", parent), ensure_test_user(), with_virtlogd=False
     )
     return daemon.start()
+
+
+def unavailable(reason: str) -> None:
+    """Skip outside CI; fail in CI, so CI cannot go green by skipping."""
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def running(kind: str) -> Iterator[PrivateDaemon]:
+    """A private daemon ('test' or 'qemu') for a fixture, always cleaned up afterwards;
+    skipped (failed in CI) when this machine cannot run it."""
+    if kind == "qemu" and not qemu_driver_available():
+        unavailable("libvirtd/virtlogd/qemu-system-x86_64/qemu-img or the QEMU driver missing")
+    if kind == "test" and not test_driver_available():
+        unavailable("libvirtd is not installed")
+    daemon = start_qemu_daemon() if kind == "qemu" else start_test_daemon()
+    try:
+        yield daemon
+    finally:
+        daemon.cleanup()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -30,20 +29,13 @@ def demo_daemon() -> Iterator[tuple[PrivateDaemon, libvirt.virConnect]]:
     The daemon keeps `test:///default` only while a client holds it open, so the
     connection that populated it stays open for the test (as the observer).
     """
-    if not daemons.test_driver_available():
-        if os.environ.get("CI"):
-            pytest.fail("libvirtd is not installed (CI is set)")
-        pytest.skip("libvirtd is not installed")
-    daemon = daemons.start_test_daemon()
-    try:
+    with daemons.running("test") as daemon:
         conn = libvirt.open(daemon.uri)
         try:
             populate(conn)
             yield daemon, conn
         finally:
             conn.close()
-    finally:
-        daemon.cleanup()
 
 
 @pytest.fixture
