@@ -14,7 +14,6 @@ from typing import Any, TextIO
 
 from xentui.backend.errors import BackendError, ConnectionLost
 from xentui.backend.host import Host
-from xentui.backend.lifecycle import is_dom0
 from xentui.backend.models import DomainFigures, DomainState, LinkStatus, PassResult
 
 FIELDS = (
@@ -54,7 +53,7 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 def ordered(result: PassResult) -> list[DomainFigures]:
     """Domain-0 first, then by name, as xentop lists them."""
-    return sorted(result.domains.values(), key=lambda f: (not is_dom0(f.sample), f.name))
+    return sorted(result.domains.values(), key=lambda f: (not f.sample.is_dom0, f.name))
 
 
 def record(result: PassResult, fig: DomainFigures) -> dict[str, Any]:

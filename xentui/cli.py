@@ -103,6 +103,8 @@ def parse(argv: list[str] | None = None) -> Options:
 
 
 async def _batch(opts: Options) -> int:
+    # Imported by main() before the loop starts: importing libvirt inside this task
+    # blocked the event loop for ~0.15 s (an asyncio slow-callback warning).
     from xentui.backend.errors import ConnectError
     from xentui.backend.host import Host
     from xentui.batch import run_batch
@@ -148,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     opts = parse(argv)
     route_libvirt_logs()
     if opts.batch:
+        import xentui.batch  # noqa: F401  (loads libvirt before the loop runs)
+
         try:
             return asyncio.run(_batch(opts))
         except KeyboardInterrupt:

@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from xentui.backend.actions import ACTIONS
+
 COLUMNS = (
     "name",
     "id",
@@ -25,6 +27,10 @@ COLUMNS = (
 )
 
 
+CONFIRM_DEFAULTS: dict[str, bool] = {name: spec.confirm for name, spec in ACTIONS.items()}
+"""Which actions ask first unless the settings file says otherwise."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """What a user may set; every field has a sane default."""
@@ -40,6 +46,8 @@ class Settings:
     shutdown_timeout: float = 60.0
     """Seconds a graceful shutdown may take before the console offers force off."""
     log_file: bool = True
+    confirm: dict[str, bool] = field(default_factory=lambda: dict(CONFIRM_DEFAULTS))
+    """Action name -> whether it asks before it runs."""
 
 
 def config_path() -> Path:
@@ -83,6 +91,20 @@ def _check(name: str, value: object) -> object:
         ):
             raise ValueError("must be a table of binding id = \"keys\"")
         return dict(value)
+    if name == "confirm":
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, bool) for k, v in value.items()
+        ):
+            raise ValueError("must be a table of action = true or false")
+        unknown = [k for k in value if k not in CONFIRM_DEFAULTS]
+        if unknown:
+            raise ValueError(
+                f"names unknown actions {unknown} (known: {', '.join(CONFIRM_DEFAULTS)})"
+            )
+        always = [k for k, v in value.items() if not v and ACTIONS[k].type_name]
+        if always:
+            raise ValueError(f"cannot switch off {always}: they always ask for the name")
+        return {**CONFIRM_DEFAULTS, **value}
     if name == "theme":
         if not isinstance(value, str):
             raise ValueError("must be a theme name")

@@ -10,7 +10,7 @@ from dataclasses import replace
 import libvirt
 import pytest
 
-from xentui.backend import lifecycle
+from xentui.backend.actions import ACTIONS, DOM0_REASON, TRANSIENT_REASON, why_not
 from xentui.backend.capabilities import ZERO_UUID, Capabilities
 from xentui.backend.errors import DomainGone, NotAllowed, PermissionDenied, Unsupported
 from xentui.backend.host import Host
@@ -90,7 +90,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def test_every_action_has_a_scenario():
-    assert set(SCENARIOS) == set(lifecycle.ACTIONS)
+    assert set(SCENARIOS) == set(ACTIONS)
 
 
 def pick(conn: libvirt.virConnect, want: DomainState) -> Dom:
@@ -130,7 +130,7 @@ async def test_domain0_is_refused_everything(host: Host):
     conn = host.link.conn
     dom0 = conn.lookupByUUIDString(ZERO_UUID)
     before = (dom0.state(), dom0.autostart(), snaps(dom0))
-    for action in lifecycle.ACTIONS:
+    for action in ACTIONS:
         with pytest.raises(NotAllowed, match="Domain-0"):
             await host.act(ZERO_UUID, action)
     after = conn.lookupByUUIDString(ZERO_UUID)
@@ -138,13 +138,13 @@ async def test_domain0_is_refused_everything(host: Host):
 
 
 NODE_STATES = {S.RUNNING, S.PAUSED, S.SHUTOFF}
-STATEFUL = sorted(a for a, spec in lifecycle.ACTIONS.items() if not NODE_STATES <= spec.states)
+STATEFUL = sorted(a for a, spec in ACTIONS.items() if not NODE_STATES <= spec.states)
 
 
 @pytest.mark.parametrize("action", STATEFUL)
 async def test_wrong_state_is_refused(host: Host, action: str):
     conn = host.link.conn
-    spec = lifecycle.ACTIONS[action]
+    spec = ACTIONS[action]
     candidates = [d for d in conn.listAllDomains(0)
                   if d.UUIDString() != ZERO_UUID and state(d) not in spec.states]
     assert candidates
@@ -186,9 +186,9 @@ def test_missing_capability_reason_names_the_driver():
                         managed_save=True, console=False)
     sample = DomainSample("11111111-2222-3333-4444-555555555555", "g", 3, S.RUNNING)
     for name in ("snapshot", "revert", "snapshot-delete"):
-        reason = lifecycle.why_not(lifecycle.ACTIONS[name], sample, caps)
+        reason = why_not(ACTIONS[name], sample, caps)
         assert reason is not None and "NOSNAP" in reason and "snapshot" in reason
-    assert lifecycle.why_not(lifecycle.ACTIONS["pause"], sample, caps) is None
+    assert why_not(ACTIONS["pause"], sample, caps) is None
 
 
 async def test_unsupported_action_is_refused_with_reason(host: Host):
@@ -211,3 +211,30 @@ async def test_transient_domain_cannot_be_saved_or_undefined(host: Host):
         with pytest.raises(NotAllowed, match="transient"):
             await host.act(dom.UUIDString(), action)
     assert state(conn.lookupByUUIDString(dom.UUIDString())) is S.RUNNING
+
+
+def test_dom0_and_transient_reasons_come_from_the_sample():
+    caps = Capabilities(driver="X", bulk_stats=True, snapshots=True, reset=True,
+                        managed_save=True, console=False)
+    dom0 = DomainSample(ZERO_UUID, "Domain-0", 0, S.RUNNING, is_dom0=True)
+    assert why_not(ACTIONS["pause"], dom0, caps) == DOM0_REASON
+    transient = DomainSample("11111111-2222-3333-4444-555555555555", "t", 3, S.RUNNING,
+                             persistent=False)
+    for name in ("save", "autostart"):
+        assert why_not(ACTIONS[name], transient, caps) == TRANSIENT_REASON
+    assert why_not(ACTIONS["pause"], transient, caps) is None
+    unknown = replace(transient, persistent=None)
+    assert why_not(ACTIONS["save"], unknown, caps) is None
+
+
+async def test_transient_domain_is_read_as_transient(host: Host):
+    """The sampler marks a transient domain (created, never defined) as such."""
+    conn = host.link.conn
+    dom = pick(conn, S.RUNNING)
+    xml = dom.XMLDesc(0).replace(dom.name(), "ephemeral").replace(dom.UUIDString(),
+                                                                   "0badc0de-0000-4000-8000-000000000001")
+    conn.createXML(xml, 0)
+    result = await host.sample()
+    fig = result.domains["0badc0de-0000-4000-8000-000000000001"]
+    assert fig.sample.persistent is False
+    assert result.domains[dom.UUIDString()].sample.persistent is True

@@ -19,6 +19,7 @@ from tests.support.bad_input import app_on, plain_xml
 from tests.support.demo_on_daemon import populate
 from tests.support.pilot_helpers import (
     Stopwatch,
+    asking,
     header,
     log_has,
     log_lines,
@@ -28,6 +29,7 @@ from tests.support.pilot_helpers import (
     virsh,
 )
 from xentui.backend import lifecycle
+from xentui.backend.actions import ACTIONS
 from xentui.backend.errors import PermissionDenied
 from xentui.config import Settings
 from xentui.demo import demo_uri, synthetic_node
@@ -221,7 +223,7 @@ async def test_tiny_terminal_with_a_lost_host_and_long_names(daemon, observer) -
         await pilot.press("escape", "home", "j")
         app.main.table.select(observer.lookupByName("test").UUIDString())
         await pilot.press("F")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 2, "confirm")
+        await until(pilot, lambda: asking(app), 2, "confirm")
         await pilot.press("n")
         assert daemon.pid is not None
         os.kill(daemon.pid, signal.SIGTERM)
@@ -294,7 +296,7 @@ async def test_readonly_nothing_reaches_libvirt(daemon, observer) -> None:
     populate(observer)
     before = _world(observer)
     app = app_on(daemon.uri, readonly=True)
-    keys = [spec.key for spec in lifecycle.ACTIONS.values()]
+    keys = [spec.key for spec in ACTIONS.values()]
     async with app.run_test(size=(140, 40)) as pilot:
         await ready(pilot)
         table = app.main.table
@@ -310,7 +312,7 @@ async def test_readonly_nothing_reaches_libvirt(daemon, observer) -> None:
         await pilot.pause(0.5)
         assert not log_has(app, "under way")
         fig = table.figures[observer.lookupByName("web01").UUIDString()]
-        for action in lifecycle.ACTIONS:
+        for action in ACTIONS:
             with pytest.raises(PermissionDenied):
                 await app.host.act(fig.uuid, action)
         # Even past xentui's own check, the read-only connection itself refuses.

@@ -14,6 +14,7 @@ import pytest
 from tests.support.daemons import TinyGuests
 from tests.support.pilot_helpers import (
     Stopwatch,
+    asking,
     log_has,
     private_state,  # noqa: F401  (fixture)
     ready,
@@ -61,7 +62,7 @@ async def test_app_and_virsh_see_each_other(tiny_guests: TinyGuests, private_sta
         # -- keys in the app, checked with virsh --------------------------------------
         assert app.main.table.select(u1)
         await pilot.pause()
-        await pilot.press("p")
+        await pilot.press("p", "y")
         await until(pilot, lambda: domstate(uri, one) == "paused", 5, "paused (virsh)")
         await until(pilot, lambda: row_state(app, u1) == "paused", 2, "paused row")
         await pilot.press("p")
@@ -70,13 +71,13 @@ async def test_app_and_virsh_see_each_other(tiny_guests: TinyGuests, private_sta
 
         # A guest without an OS ignores the shutdown request: the app says so after
         # `shutdown_timeout`, and force off works.
-        await pilot.press("S")
+        await pilot.press("S", "y")
         await until(pilot, lambda: log_has(app, one, "has not shut down"), 8,
                     "overdue shutdown reported")
         assert domstate(uri, one) == "running"
         if not isinstance(app.screen, ConfirmScreen):  # the app may already offer force off
             await pilot.press("F")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5, "confirm")
+            await until(pilot, lambda: asking(app), 5, "confirm")
         await pilot.press("y")
         await until(pilot, lambda: domstate(uri, one) == "shut off", 10, "forced off (virsh)")
         await until(pilot, lambda: row_state(app, u1) == "shutoff", 2, "shut-off row")

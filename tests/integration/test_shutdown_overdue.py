@@ -6,10 +6,9 @@ import libvirt
 import pytest
 
 from tests.support.daemons import TinyGuests
-from tests.support.pilot_helpers import select, until
+from tests.support.pilot_helpers import asking, select, until
 from xentui.config import Settings
 from xentui.ui.app import make_app
-from xentui.ui.screens.confirm import ConfirmScreen
 
 pytestmark = pytest.mark.integration
 
@@ -22,8 +21,9 @@ async def test_ignored_shutdown_offers_force_off(tiny_guests: TinyGuests) -> Non
     try:
         async with app.run_test(size=(140, 40)) as pilot:
             await select(pilot, observer, name)
-            await pilot.press("S")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=10)
+            await pilot.press("S", "y")  # shut down? yes
+            await until(pilot, lambda: asking(app)
+                        and "Force it off" in str(app.screen.question), timeout=10)
             log = " ".join(" ".join(ln.text for ln in app.main.log_pane.lines).split())
             assert "has not shut down after 2 s" in log
             assert observer.lookupByName(name).isActive() == 1

@@ -16,6 +16,7 @@ import pytest
 from textual.pilot import Pilot
 
 from xentui.ui.app import XentuiApp
+from xentui.ui.screens.confirm import ConfirmScreen
 
 
 async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 5.0,
@@ -50,6 +51,13 @@ async def select(pilot: Pilot[int], obs: libvirt.virConnect, name: str) -> str:
 def state(obs: libvirt.virConnect, name: str) -> int:
     """A domain's state number, read on the observer connection."""
     return obs.lookupByName(name).state()[0]
+
+
+def asking(app: XentuiApp) -> bool:
+    """A yes/no question is on screen and takes answers (keys sent before it was shown
+    are dropped, as keys a person typed before seeing it)."""
+    screen = app.screen
+    return isinstance(screen, ConfirmScreen) and screen.shown
 
 
 _STAMP = re.compile(r"^\d\d:\d\d:\d\d ")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import libvirt
 import pytest
 
-from tests.support.pilot_helpers import select, state, until
+from tests.support.pilot_helpers import asking, select, state, until
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 
 RUNNING, PAUSED, SHUTOFF = (
@@ -20,8 +20,8 @@ RUNNING, PAUSED, SHUTOFF = (
     ("name", "keys", "before", "after"),
     [
         ("backup", ["s"], SHUTOFF, RUNNING),
-        ("web01", ["S"], RUNNING, SHUTOFF),
-        ("web01", ["p"], RUNNING, PAUSED),
+        ("web01", ["S", "y"], RUNNING, SHUTOFF),
+        ("web01", ["p", "y"], RUNNING, PAUSED),
         ("build-runner", ["p"], PAUSED, RUNNING),
         ("web02", ["F", "y"], RUNNING, SHUTOFF),
     ],
@@ -41,7 +41,7 @@ async def test_force_off_refused_leaves_domain_running(demo_app, observer) -> No
     async with demo_app.run_test(size=(140, 40)) as pilot:
         await select(pilot, observer, "web02")
         await pilot.press("F")
-        await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
+        await until(pilot, lambda: asking(demo_app))
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(demo_app.screen, ConfirmScreen))
         await pilot.pause(0.3)
@@ -51,9 +51,10 @@ async def test_force_off_refused_leaves_domain_running(demo_app, observer) -> No
 async def test_escape_also_refuses(demo_app, observer) -> None:
     async with demo_app.run_test(size=(140, 40)) as pilot:
         await select(pilot, observer, "db01")
-        await pilot.press("X")
-        await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
+        await pilot.press("p")
+        await until(pilot, lambda: asking(demo_app))
         await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(demo_app.screen, ConfirmScreen))
         await pilot.pause(0.3)
     assert state(observer, "db01") == RUNNING
 
@@ -62,7 +63,7 @@ async def test_reboot_and_reset_reach_libvirt(demo_app, observer) -> None:
     """The test driver emits no event for either: the log must still report them."""
     async with demo_app.run_test(size=(140, 40)) as pilot:
         await select(pilot, observer, "mail")
-        await pilot.press("r")
+        await pilot.press("r", "y")
         await until(pilot, lambda: any("reboot requested" in ln.text
                                        for ln in demo_app.main.log_pane.lines))
         await pilot.press("X", "y")
@@ -74,7 +75,7 @@ async def test_reboot_and_reset_reach_libvirt(demo_app, observer) -> None:
 async def test_save_then_restore(demo_app, observer) -> None:
     async with demo_app.run_test(size=(140, 40)) as pilot:
         await select(pilot, observer, "web01")
-        await pilot.press("w")
+        await pilot.press("w", "y")
         await until(pilot, lambda: observer.lookupByName("web01").hasManagedSaveImage(0) == 1)
         assert state(observer, "web01") == SHUTOFF
         await until(pilot, lambda: demo_app.main.check_action("lifecycle", ("restore",)) is True)
@@ -89,7 +90,7 @@ async def test_snapshot_revert_delete(demo_app, observer) -> None:
         await pilot.press("n")
         await until(pilot, lambda: observer.lookupByName("db01").snapshotNum(0) == 1)
         await pilot.press("N")
-        await until(pilot, lambda: isinstance(demo_app.screen, ConfirmScreen))
+        await until(pilot, lambda: asking(demo_app))
         await pilot.press("y")
         await until(pilot, lambda: any("reverted to snapshot" in ln.text
                                        for ln in demo_app.main.log_pane.lines))
@@ -173,4 +174,6 @@ async def test_command_palette_offers_allowed_actions(demo_app, observer) -> Non
         await pilot.press(*"Pause web02")
         await pilot.pause(0.5)
         await pilot.press("enter")
+        await until(pilot, lambda: asking(demo_app))
+        await pilot.press("y")
         await until(pilot, lambda: state(observer, "web02") == PAUSED)

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from tests.xen.conftest import Rig
+from xentui.backend.actions import ACTIONS, why_not
 from xentui.backend.capabilities import ZERO_UUID
 from xentui.backend.errors import NotAllowed, Unsupported
 from xentui.backend.host import Host
-from xentui.backend.lifecycle import ACTIONS, why_not
 from xentui.backend.models import DomainEvent, DomainFigures, DomainState
 
 pytestmark = pytest.mark.xen

@@ -13,7 +13,6 @@ import pytest
 from tests.xen.conftest import Rig
 from xentui.backend.capabilities import ZERO_UUID
 from xentui.backend.host import Host
-from xentui.backend.lifecycle import is_dom0
 from xentui.backend.models import DomainFigures, DomainState, PassResult
 from xentui.batch import ordered
 
@@ -52,7 +51,7 @@ async def test_domain0_row(rig: Rig, host: Host) -> None:
     result = await host.sample()
     dom0 = by_name(result, "Domain-0")
     s = dom0.sample
-    assert s.id == 0 and s.uuid == ZERO_UUID and is_dom0(s)
+    assert s.id == 0 and s.uuid == ZERO_UUID and s.is_dom0
     assert s.state in (DomainState.RUNNING, DomainState.BLOCKED)
     assert s.disks == {} and s.nets == {}  # Domain-0's XML lists no devices
     assert ordered(result)[0] is dom0

@@ -233,7 +233,9 @@ class Host:
 
         def read() -> DomainSample | None:
             try:
-                return sample_one(sampler.conn.lookupByUUIDString(uuid), sampler.devices)
+                dom = sampler.conn.lookupByUUIDString(uuid)
+                sample = sample_one(dom, sampler.devices)
+                return replace(sample, persistent=bool(dom.isPersistent()))
             except libvirt.libvirtError as err:
                 if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                     return None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 
 import libvirt
 
-from xentui.backend.capabilities import ZERO_UUID, Capabilities
+from xentui.backend.actions import ACTIONS, why_not
+from xentui.backend.capabilities import Capabilities
 from xentui.backend.errors import (
     ActionError,
     DomainGone,
@@ -17,89 +18,7 @@ from xentui.backend.errors import (
     Unsupported,
     translate,
 )
-from xentui.backend.models import DomainSample, DomainState
 from xentui.backend.sampler import sample_one
-
-S = DomainState
-RUNNING = frozenset({S.RUNNING, S.BLOCKED})
-ACTIVE = frozenset({S.RUNNING, S.BLOCKED, S.PAUSED, S.SHUTDOWN, S.CRASHED, S.PMSUSPENDED})
-ANY = frozenset(DomainState)
-
-
-@dataclass(frozen=True, slots=True)
-class ActionSpec:
-    """What the UI and batch need to know of an action before doing it."""
-
-    name: str
-    label: str
-    key: str
-    """Default key in the console; users may rebind it."""
-    states: frozenset[DomainState]
-    destructive: bool = False
-    capability: str | None = None
-    persistent_only: bool = False
-    help: str = ""
-
-
-ACTIONS: dict[str, ActionSpec] = {
-    spec.name: spec
-    for spec in (
-        ActionSpec("start", "Start", "s", frozenset({S.SHUTOFF, S.CRASHED}),
-                   help="boot the domain (restores a managed-save image if one exists)"),
-        ActionSpec("shutdown", "Shut down", "S", RUNNING,
-                   help="ask the guest to shut down (ACPI / PV shutdown)"),
-        ActionSpec("reboot", "Reboot", "r", RUNNING, help="ask the guest to reboot"),
-        ActionSpec("reset", "Reset", "X", ACTIVE - {S.SHUTDOWN}, destructive=True,
-                   capability="reset", help="hard reset, like the reset button"),
-        ActionSpec("destroy", "Force off", "F", ACTIVE, destructive=True,
-                   help="pull the plug (virsh destroy)"),
-        ActionSpec("pause", "Pause", "p", RUNNING, help="stop scheduling the vCPUs"),
-        ActionSpec("resume", "Resume", "p", frozenset({S.PAUSED}), help="resume a paused domain"),
-        ActionSpec("save", "Save", "w", RUNNING | {S.PAUSED}, capability="managed_save",
-                   persistent_only=True, help="managed save: memory to disk, then stop"),
-        ActionSpec("restore", "Restore", "W", frozenset({S.SHUTOFF}),
-                   capability="managed_save", help="start from the managed-save image"),
-        ActionSpec("snapshot", "Snapshot", "n", ANY - {S.NOSTATE}, capability="snapshots",
-                   help="take a snapshot now"),
-        ActionSpec("revert", "Revert snapshot", "N", ANY - {S.NOSTATE}, destructive=True,
-                   capability="snapshots", help="revert to the newest snapshot"),
-        ActionSpec("snapshot-delete", "Delete snapshot", "ctrl+n", ANY - {S.NOSTATE},
-                   destructive=True, capability="snapshots",
-                   help="delete the newest snapshot"),
-        ActionSpec("autostart", "Toggle autostart", "a", ANY - {S.NOSTATE},
-                   persistent_only=True, help="start with the host, or not"),
-        ActionSpec("undefine", "Undefine", "D", frozenset({S.SHUTOFF}), destructive=True,
-                   persistent_only=True,
-                   help="remove the definition (and its managed-save image, snapshots)"),
-    )
-}
-
-
-def is_dom0(sample: DomainSample) -> bool:
-    """Domain-0: id 0 on Xen, and the all-zero UUID (also in the demo host)."""
-    return sample.id == 0 or sample.uuid == ZERO_UUID
-
-
-def why_not(
-    spec: ActionSpec,
-    sample: DomainSample,
-    caps: Capabilities | None,
-    *,
-    readonly: bool = False,
-    persistent: bool | None = None,
-) -> str | None:
-    """Why `spec` cannot run on this domain now, or None if it can."""
-    if readonly:
-        return "the connection is read-only (started with --readonly)"
-    if is_dom0(sample):
-        return "Domain-0 is the control domain: libvirt cannot start, stop or change it"
-    if caps is not None and not caps.has(spec.capability):
-        return caps.missing_reason(spec.capability or "")
-    if sample.state not in spec.states:
-        return f"not possible while the domain is {sample.state.value}"
-    if spec.persistent_only and persistent is False:
-        return "the domain is transient (not defined): it has no saved configuration"
-    return None
 
 
 def _latest_snapshot(dom: libvirt.virDomain) -> libvirt.virDomainSnapshot:
@@ -232,13 +151,12 @@ def perform(
         raise PermissionDenied(f"{spec.label}: the connection is read-only")
     try:
         dom = conn.lookupByUUIDString(uuid)
-        sample = sample_one(dom, None)
-        persistent = bool(dom.isPersistent())
+        sample = replace(sample_one(dom, None), persistent=bool(dom.isPersistent()))
     except libvirt.libvirtError as err:
         if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             raise DomainGone(f"{spec.label}: the domain no longer exists") from err
         raise translate(err, spec.label) from err
-    reason = why_not(spec, sample, caps, persistent=persistent)
+    reason = why_not(spec, sample, caps)
     if reason is not None:
         if caps is not None and reason == caps.missing_reason(spec.capability or ""):
             raise Unsupported(f"{spec.label} {sample.name}: {reason}")

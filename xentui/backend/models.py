@@ -69,6 +69,10 @@ class DomainSample:
     nets: dict[str, NetCounters] = field(default_factory=dict)
     at: float = 0.0
     """Monotonic time of the reading, seconds."""
+    is_dom0: bool = False
+    """The host's control domain (the backend decides: one definition)."""
+    persistent: bool | None = None
+    """Defined (has a saved configuration) or transient; None if unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +117,7 @@ class DomainFigures:
 
     @property
     def is_dom0(self) -> bool:
-        return self.sample.id == 0
+        return self.sample.is_dom0
 
 
 @dataclass(frozen=True, slots=True)

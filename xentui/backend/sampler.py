@@ -12,15 +12,22 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import libvirt
 
-from xentui.backend.capabilities import BULK_ALL
+from xentui.backend.capabilities import BULK_ALL, ZERO_UUID
 from xentui.backend.domxml import DomainDevices, parse_devices
 from xentui.backend.models import DiskCounters, DomainSample, DomainState, NetCounters
 
 _VANISHED = {libvirt.VIR_ERR_NO_DOMAIN}
+
+
+def is_dom0(uuid: str, dom_id: int | None) -> bool:
+    """Domain-0: id 0 on Xen (ids of other drivers start at 1), and the all-zero UUID
+    (Xen's, also used by test hosts shaped like Xen)."""
+    return dom_id == 0 or uuid == ZERO_UUID
 
 
 def _opt_int(value: Any) -> int | None:
@@ -54,11 +61,14 @@ def sample_from_bulk(dom: libvirt.virDomain, rec: dict[str, Any], at: float) -> 
             _opt_int(rec.get(p + "rx.pkts")),
             _opt_int(rec.get(p + "tx.pkts")),
         )
-    dom_id = dom.ID()
+    dom_id: int | None = dom.ID()
+    if dom_id is None or dom_id < 0 or not state.active:
+        dom_id = None
+    uuid = dom.UUIDString()
     return DomainSample(
-        uuid=dom.UUIDString(),
+        uuid=uuid,
         name=dom.name(),
-        id=dom_id if dom_id >= 0 and state.active else None,
+        id=dom_id,
         state=state,
         reason=rec.get("state.reason", 0),
         vcpus=rec.get("vcpu.current"),
@@ -68,6 +78,7 @@ def sample_from_bulk(dom: libvirt.virDomain, rec: dict[str, Any], at: float) -> 
         disks=disks,
         nets=nets,
         at=at,
+        is_dom0=is_dom0(uuid, dom_id),
     )
 
 
@@ -148,6 +159,7 @@ def sample_one(dom: libvirt.virDomain, cache: DeviceCache | None) -> DomainSampl
         disks=disks,
         nets=nets,
         at=at,
+        is_dom0=is_dom0(uuid, dom_id),
     )
 
 
@@ -194,7 +206,11 @@ class Sampler:
             samples = self._per_domain(self.conn.listAllDomains(0))
             self.last_path = "per-domain"
         self.devices.keep_only((s.uuid, s.id) for s in samples if s.state.active)
-        return samples
+        transient = {
+            d.UUIDString()
+            for d in self.conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
+        }
+        return [replace(s, persistent=s.uuid not in transient) for s in samples]
 
     def _read_bulk(self) -> list[DomainSample]:
         at = time.monotonic()

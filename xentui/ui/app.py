@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -18,9 +18,9 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
+from xentui.backend.actions import ACTIONS
 from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
 from xentui.backend.host import Host
-from xentui.backend.lifecycle import ACTIONS
 from xentui.backend.models import DomainFigures, LinkState
 from xentui.cli import Options
 from xentui.config import Settings, load_settings, state_dir
@@ -39,6 +39,7 @@ from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
 from xentui.ui.screens.main import MainScreen
+from xentui.ui.typeahead import HOLD_LIMIT_S, TypeAhead
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.host_bar import HostBar
 
@@ -83,9 +84,15 @@ class XentuiApp(App[int]):
         self._main_seen = False
         self.clock = time.time
         """Wall clock for log lines; snapshot tests fix it."""
+        self.type_ahead = TypeAhead()
         host.status_listeners.append(lambda st: self.post_message(LinkChanged(st)))
         host.event_listeners.append(lambda ev: self.post_message(DomainEventArrived(ev)))
         host.domain_listeners.append(lambda u, f: self.post_message(DomainChanged(u, f)))
+
+    async def on_event(self, event: events.Event) -> None:
+        if self.type_ahead.take(event) or self.type_ahead.stale(event):
+            return
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen()
@@ -259,24 +266,53 @@ class XentuiApp(App[int]):
         self.main.bindings_changed()
 
     # -- actions -------------------------------------------------------------------------
+    def host_label(self) -> str:
+        """The host as the operator knows it: its hostname once known, else the URI."""
+        info = self.host.info
+        return info.hostname if info is not None else self.host.uri
+
+    def push_dialog(self, screen: Screen[bool], callback: Callable[[bool | None], None]) -> None:
+        """Push a question; keys typed while it opens wait for it (see `typeahead`)."""
+        self._hold_keys()
+        self.push_screen(screen, callback)
+
+    def _hold_keys(self) -> None:
+        """From now until a dialog takes them, keys wait instead of reaching the table."""
+        if not self.type_ahead.holding:
+            self.type_ahead.hold()
+            self.set_timer(HOLD_LIMIT_S + 0.1, self._free_held_keys)
+
+    def _free_held_keys(self) -> None:
+        if self.type_ahead.overdue():
+            count = self.type_ahead.release(None)
+            self.report("warn", f"a dialog did not open: {count} keys typed meanwhile were "
+                        "dropped", notify=False)
+
     def request_action(self, fig: DomainFigures, name: str) -> None:
-        """Confirm if the action is destructive, then run it in a worker."""
+        """Ask first if the settings say so for this action, then run it in a worker.
+        Undefine, and force off of a domain with a managed-save image, always ask for
+        the domain's name."""
         spec = ACTIONS[name]
-        go = partial(self._confirmed, fig.uuid, fig.name, name)
-        if name == "undefine" or (name == "destroy" and fig.sample.state.value == "shutoff"):
-            self.push_screen(
-                TypeNameScreen(f"{spec.label} {fmt.visible(fig.name)}? Type its name to confirm.",
-                               fig.name), go)
-        elif name == "destroy":
-            self._destroy_checked(fig)
-        elif spec.destructive:
-            self.push_screen(ConfirmScreen(f"{spec.label} {fmt.visible(fig.name)}?",
-                                           spec.help), go)
-        else:
+        ask = spec.type_name or self.settings.confirm.get(name, spec.confirm)
+        if name == "destroy":
+            self._hold_keys()  # the dialog opens after a detail read: keys wait for it
+            self._destroy_checked(fig, self._question(fig, spec.label), ask)
+            return
+        if not ask:
             self._run_action(fig.uuid, fig.name, name)
+            return
+        go = partial(self._confirmed, fig.uuid, fig.name, name)
+        what = self._question(fig, spec.label)
+        if spec.type_name:
+            self.push_dialog(TypeNameScreen(f"{what} Type its name to confirm.", fig.name), go)
+        else:
+            self.push_dialog(ConfirmScreen(what, spec.help), go)
+
+    def _question(self, fig: DomainFigures, label: str) -> str:
+        return f"{label} {fmt.visible(fig.name)} on {fmt.visible(self.host_label())}?"
 
     @work(exclusive=False, group="actions", exit_on_error=False)
-    async def _destroy_checked(self, fig: DomainFigures) -> None:
+    async def _destroy_checked(self, fig: DomainFigures, what: str, ask: bool) -> None:
         """Force off asks for the name when a managed-save image would be orphaned."""
         try:
             detail = await self.host.detail(fig.uuid)
@@ -284,13 +320,14 @@ class XentuiApp(App[int]):
         except BackendError:
             saved = False
         go = partial(self._confirmed, fig.uuid, fig.name, "destroy")
-        label = fmt.visible(fig.name)
         if saved:
-            self.push_screen(TypeNameScreen(
-                f"Force off {label}? It has a managed-save image. Type its name to confirm.",
-                fig.name), go)
+            self.push_dialog(TypeNameScreen(
+                f"{what} It has a managed-save image. Type its name to confirm.", fig.name), go)
+        elif ask:
+            self.push_dialog(ConfirmScreen(what, ACTIONS["destroy"].help), go)
         else:
-            self.push_screen(ConfirmScreen(f"Force off {label}?", ACTIONS["destroy"].help), go)
+            self.type_ahead.release(self.focused)
+            go(True)
 
     def _confirmed(self, uuid: str, name: str, action: str, ok: bool | None) -> None:
         if ok:
@@ -338,9 +375,9 @@ class XentuiApp(App[int]):
         wait = f"{self.settings.shutdown_timeout:g} s"
         self.report("warn", f"{fig.name} has not shut down after {wait}: the guest may "
                     "ignore the request (no ACPI or PV shutdown support)")
-        self.push_screen(
-            ConfirmScreen(f"{fmt.visible(fig.name)} has not shut down after {wait}. "
-                          "Force it off?", ACTIONS["destroy"].help),
+        self.push_dialog(
+            ConfirmScreen(f"{fmt.visible(fig.name)} on {fmt.visible(self.host_label())} has not "
+                          f"shut down after {wait}. Force it off?", ACTIONS["destroy"].help),
             partial(self._confirmed, uuid, fig.name, "destroy"),
         )
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from xentui.backend.lifecycle import is_dom0
 from xentui.backend.models import DomainFigures, DomainState
 from xentui.ui import format as fmt
 
@@ -93,7 +92,7 @@ COLUMNS: dict[str, Column] = {
 
 def pinned_first(f: DomainFigures) -> bool:
     """Domain-0 is listed first whatever the sort."""
-    return not is_dom0(f.sample)
+    return not f.sample.is_dom0
 
 
 def matches(f: DomainFigures, needle: str) -> bool:

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from xentui.ui.format import visible
+from xentui.ui.typeahead import question_shown, release_to
 
 _DIALOG_CSS = """
 {screen} {
@@ -54,6 +55,8 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__()
         self.question = question
         self.detail = detail
+        self.shown = False
+        """Set once on screen: from then on `y` answers it (keys typed earlier do not)."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -65,7 +68,9 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(Text("No (n)"), id="no", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.set_focus(self.query_one("#no", Button))
+        question_shown(self.app)  # keys typed before the question was shown never answer it
+        self.shown = True
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -98,7 +103,9 @@ class TypeNameScreen(ModalScreen[bool]):
             yield Static(Text("Enter confirms, Esc cancels"), classes="detail")
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        box = self.query_one(Input)
+        self.set_focus(box)
+        release_to(self.app, box)  # what was typed while the dialog opened goes in the box
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from xentui.backend.lifecycle import ACTIONS, why_not
+from xentui.backend.actions import ACTIONS, why_not
 from xentui.backend.models import DomainFigures
 from xentui.config import COLUMNS
 from xentui.ui import format as fmt
@@ -42,6 +42,7 @@ def _action_bindings() -> list[Binding]:
                 show=spec.name in SHOWN_IN_FOOTER,
                 id=spec.name,
                 tooltip=spec.help,
+                priority=True,
             )
         )
     return out
@@ -50,21 +51,31 @@ def _action_bindings() -> list[Binding]:
 class MainScreen(Screen[None]):
     """What the operator sees after `xentui`."""
 
+    # Keys that act or change the view are priority bindings: Textual runs those in the
+    # order keys arrive, before handing the key to the focused widget, so a key typed
+    # right after `/` or a cursor move sees the state that key left. They are off while a
+    # text field has focus (check_action), so the field gets every key typed into it.
+    # Enter and Esc are not priority: they reach the filter after the keys before them.
     BINDINGS = [
-        Binding("enter", "detail", "Detail", id="detail"),
-        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("enter", "detail", "Detail", id="detail", priority=True),
+        Binding("slash", "filter", "Filter", id="filter", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
-        Binding("p", "toggle_pause", "Pause/Resume", id="pause"),
+        Binding("p", "toggle_pause", "Pause/Resume", id="pause", priority=True),
         *_action_bindings(),
-        Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False, id="sort-prev"),
-        Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False, id="sort-next"),
-        Binding("I", "sort_reverse", "Reverse sort", show=False, id="sort-reverse"),
-        Binding("G", "graph_mode", "Host graphs", show=False, id="graph-mode"),
+        Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False, id="sort-prev",
+                priority=True),
+        Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False, id="sort-next",
+                priority=True),
+        Binding("I", "sort_reverse", "Reverse sort", show=False, id="sort-reverse",
+                priority=True),
+        Binding("G", "graph_mode", "Host graphs", show=False, id="graph-mode", priority=True),
         Binding("2", "toggle_pane('performance')", "Hide/show Performance", show=False,
-                id="toggle-performance"),
-        Binding("3", "toggle_pane('log')", "Hide/show Log", show=False, id="toggle-log"),
-        Binding("plus", "resize(1)", "Grow lower panes", show=False, id="grow"),
-        Binding("minus", "resize(-1)", "Shrink lower panes", show=False, id="shrink"),
+                id="toggle-performance", priority=True),
+        Binding("3", "toggle_pane('log')", "Hide/show Log", show=False, id="toggle-log",
+                priority=True),
+        Binding("plus", "resize(1)", "Grow lower panes", show=False, id="grow", priority=True),
+        Binding("minus", "resize(-1)", "Shrink lower panes", show=False, id="shrink",
+                priority=True),
     ]
 
     def __init__(self) -> None:
@@ -152,27 +163,34 @@ class MainScreen(Screen[None]):
         self.notify(f"sorted by {msg.column}, {order}", timeout=2)
 
     # -- filter --------------------------------------------------------------------------
+    def typing(self) -> bool:
+        """Whether a text field has the keyboard (then one-key actions are off)."""
+        return isinstance(self.focused, Input)
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        # Focus now, not on the next idle (Widget.focus): the keys already queued behind
+        # `/` must reach the box.
+        self.set_focus(box)
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, msg: Input.Changed) -> None:
-        self.table.set_filter(msg.value)
+        if self.focused is msg.input:
+            self.table.set_filter(msg.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_kept(self, _msg: Input.Submitted) -> None:
         box = self.query_one("#filter", Input)
         box.display = bool(box.value)
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
         self.table.set_filter("")
-        self.table.focus()
+        self.set_focus(self.table)
 
     # -- actions -------------------------------------------------------------------------
     def action_reason(self, name: str) -> str | None:
@@ -190,6 +208,8 @@ class MainScreen(Screen[None]):
         return "resume" if fig is not None and fig.sample.state.value == "paused" else "pause"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.typing():
+            return action == "clear_filter"
         if action == "lifecycle" and parameters:
             return True if self.action_reason(str(parameters[0])) is None else None
         if action == "toggle_pause":

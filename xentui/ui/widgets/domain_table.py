@@ -51,12 +51,13 @@ class DomainTable(ScrollView, can_focus=True):
     """A sortable, filterable list of domains keyed by UUID."""
 
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="pageup"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="pagedown"),
-        Binding("home", "jump(0)", "First", show=False, id="home"),
-        Binding("end", "jump(-1)", "Last", show=False, id="end"),
+        # Priority, like the actions: a move and the action typed after it run in order.
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="up", priority=True),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="down", priority=True),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="pageup", priority=True),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="pagedown", priority=True),
+        Binding("home", "jump(0)", "First", show=False, id="home", priority=True),
+        Binding("end", "jump(-1)", "Last", show=False, id="end", priority=True),
     ]
 
     class SelectionChanged(Message):

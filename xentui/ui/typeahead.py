@@ -1,0 +1,95 @@
+"""Keys typed while a dialog is opening wait for it, in order, instead of reaching the
+screen underneath.
+
+Terminals deliver keystrokes in bursts (a fast typist, a paste, an SSH session that
+batches them). Textual mounts a pushed screen asynchronously, so without this the keys
+that follow `D` in one burst would reach the domain table's one-key actions. While
+held, keys and pastes are queued; the dialog, once mounted, takes them: a text field
+receives them as if typed into it, a yes/no question drops them (keys typed before a
+question was on screen never answer it).
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import events
+from textual.widget import Widget
+
+HOLD_LIMIT_S = 3.0
+"""A dialog that never takes its keys (it failed to mount) frees them after this."""
+
+
+class TypeAhead:
+    """The queue of held input events; the App routes input through `take`."""
+
+    def __init__(self) -> None:
+        self._held: list[events.Event] | None = None
+        self._since = 0.0
+        self.dropped = 0
+        """How many held events a question dropped (for tests and the log)."""
+        self.answers_from = 0.0
+        """Keys made before this monotonic time were typed before the last question."""
+
+    @property
+    def holding(self) -> bool:
+        return self._held is not None
+
+    def hold(self) -> None:
+        """Start queueing keys and pastes (call it just before pushing the dialog)."""
+        if self._held is None:
+            self._held = []
+            self._since = time.monotonic()
+
+    def overdue(self) -> bool:
+        """Whether a hold has lasted longer than any dialog takes to open."""
+        return self._held is not None and time.monotonic() - self._since >= HOLD_LIMIT_S
+
+    def take(self, event: events.Event) -> bool:
+        """Queue `event` if holding and it is fresh keyboard input; True if taken."""
+        if (
+            self._held is None
+            or not isinstance(event, events.Key | events.Paste)
+            or event.is_forwarded
+        ):
+            return False
+        self._held.append(event)
+        return True
+
+    def stale(self, event: events.Event) -> bool:
+        """Whether `event` is keyboard input typed before the last question was shown."""
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            if event.time < self.answers_from:
+                self.dropped += 1
+                return True
+        return False
+
+    def question_shown(self) -> None:
+        """A yes/no question is on screen: drop what was typed before it."""
+        self.answers_from = time.monotonic()
+        self.release(None)
+
+    def release(self, target: Widget | None) -> int:
+        """Stop holding; hand the queued events to `target` in order, or drop them if
+        None. Returns how many there were."""
+        held, self._held = self._held or [], None
+        if target is None:
+            self.dropped += len(held)
+        else:
+            for event in held:
+                target._forward_event(event)
+        return len(held)
+
+
+def release_to(app: object, target: Widget | None) -> None:
+    """Let the app's held keys go to `target`, if the app holds any."""
+    gate = getattr(app, "type_ahead", None)
+    if isinstance(gate, TypeAhead):
+        gate.release(target)
+
+
+def question_shown(app: object) -> None:
+    """Tell the app a yes/no question is now on screen (see `TypeAhead.question_shown`)."""
+    gate = getattr(app, "type_ahead", None)
+    if isinstance(gate, TypeAhead):
+        gate.question_shown()
