@@ -137,6 +137,10 @@ class PrivateDaemon:
     base: Path
     user: pwd.struct_passwd
     with_virtlogd: bool = True
+    # Extra lines for this daemon's own libvirtd.conf / qemu.conf (session mode reads
+    # them from $XDG_CONFIG_HOME/libvirt/), e.g. 'host_uuid = "..."'.
+    libvirtd_conf: tuple[str, ...] = ()
+    qemu_conf: tuple[str, ...] = ()
     libvirtd: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     virtlogd: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     startup_seconds: float = 0.0
@@ -216,6 +220,13 @@ class PrivateDaemon:
             d.mkdir(parents=True, exist_ok=True)
             d.chmod(0o700)
             self.chown(d)
+        conf_dir = self.home / ".config" / "libvirt"
+        for name, lines in (("libvirtd.conf", self.libvirtd_conf), ("qemu.conf", self.qemu_conf)):
+            if lines:
+                conf_dir.mkdir(exist_ok=True)
+                self.chown(conf_dir)
+                (conf_dir / name).write_text("\n".join(lines) + "\n")
+                self.chown(conf_dir / name)
 
     def _popen(self, argv: list[str], log_name: str) -> subprocess.Popen[bytes]:
         root = os.geteuid() == 0
@@ -410,9 +421,21 @@ def _new_base(kind: str, parent: str | Path | None) -> Path:
     return base
 
 
-def start_qemu_daemon(parent: str | Path | None = None) -> PrivateDaemon:
-    """Start a private session libvirtd with the QEMU driver and its virtlogd."""
-    daemon = PrivateDaemon("qemu", _new_base("qemu", parent), ensure_test_user())
+def start_qemu_daemon(
+    parent: str | Path | None = None,
+    *,
+    libvirtd_conf: tuple[str, ...] = (),
+    qemu_conf: tuple[str, ...] = (),
+) -> PrivateDaemon:
+    """Start a private session libvirtd with the QEMU driver and its virtlogd
+    (*libvirtd_conf* / *qemu_conf*: extra lines for its own config files)."""
+    daemon = PrivateDaemon(
+        "qemu",
+        _new_base("qemu", parent),
+        ensure_test_user(),
+        libvirtd_conf=tuple(libvirtd_conf),
+        qemu_conf=tuple(qemu_conf),
+    )
     return daemon.start()
 
 
