@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable
 
 import xentui.ui
-from xentui.backend.host import Host
+from xentui.backend.libvirt.host import LibvirtHost as Host
 from xentui.backend.models import DomainFigures
 from xentui.config import Settings
 from xentui.ui.app import XentuiApp

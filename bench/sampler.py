@@ -29,9 +29,9 @@ if str(ROOT) not in sys.path:
 
 import libvirt  # noqa: E402
 
-from xentui.backend.capabilities import BULK_ALL  # noqa: E402
-from xentui.backend.eventloop import ensure_event_loop  # noqa: E402
-from xentui.backend.sampler import Sampler, sample_from_bulk  # noqa: E402
+from xentui.backend.libvirt.capabilities import BULK_ALL  # noqa: E402
+from xentui.backend.libvirt.eventloop import ensure_event_loop  # noqa: E402
+from xentui.backend.libvirt.sampler import Sampler, sample_from_bulk  # noqa: E402
 from xentui.demo import synthetic_node  # noqa: E402
 
 TARGET_N = 1000

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from xentui.backend.host import Host
+from xentui.backend.libvirt.host import LibvirtHost as Host
 from xentui.demo import demo_uri, guest_xml, node_xml
 
 ROOT = Path(__file__).resolve().parent.parent

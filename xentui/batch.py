@@ -7,17 +7,25 @@ import csv
 import io
 import json
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from xentui.backend.errors import BackendError, ConnectionLost
-from xentui.backend.host import Host
-from xentui.backend.models import DomainFigures, DomainState, LinkStatus, PassResult
+from xentui.backend.fleet import Fleet, Record
+from xentui.backend.models import (
+    DomainFigures,
+    DomainState,
+    LinkState,
+    LinkStatus,
+    PassFailure,
+    PassResult,
+)
+
+EXIT_OK, EXIT_NONE_REACHED = 0, 1
 
 FIELDS = (
     "time",
+    "host",
     "uri",
     "name",
     "uuid",
@@ -61,6 +69,7 @@ def record(result: PassResult, fig: DomainFigures) -> dict[str, Any]:
     s, r = fig.sample, fig.rates
     return {
         "time": datetime.fromtimestamp(result.wall_time, UTC).isoformat(timespec="seconds"),
+        "host": result.host_id,
         "uri": result.host.uri,
         "name": s.name,
         "uuid": s.uuid,
@@ -107,9 +116,11 @@ def table_row(fig: DomainFigures) -> str:
 class Formatter:
     """Writes passes in one of the three formats."""
 
-    def __init__(self, fmt: str, out: TextIO) -> None:
+    def __init__(self, fmt: str, out: TextIO, *, several: bool = False) -> None:
         self.fmt = fmt
         self.out = out
+        self.several = several
+        """Several hosts: the table says which host each block is from."""
         self._csv_header_done = False
 
     def write(self, result: PassResult) -> None:
@@ -127,6 +138,8 @@ class Formatter:
                 writer.writerow(record(result, fig))
             self.out.write(buf.getvalue())
         else:
+            if self.several:
+                self.out.write(f"== {result.host_id} ({result.host.uri})\n")
             self.out.write(TABLE_HEAD + "\n")
             for fig in rows:
                 self.out.write(table_row(fig) + "\n")
@@ -134,40 +147,69 @@ class Formatter:
 
 
 async def run_batch(
-    host: Host,
+    fleet: Fleet,
     *,
     fmt: str,
     iterations: int | None,
     out: TextIO = sys.stdout,
     err: Callable[[str], None] | None = None,
 ) -> int:
-    """Print `iterations` passes (or forever); report connection gaps and carry on."""
+    """Print each host's passes as they come, `iterations` per host (or forever).
+
+    A host that cannot be reached is reported on stderr and the others go on; the exit
+    code is non-zero only if no host could be reached. Connection gaps are reported
+    and sampling carries on when the host is back.
+    """
     say = err or (lambda line: print(f"xentui: {line}", file=sys.stderr, flush=True))
-    last_status = [""]
+    several = len(fleet.hosts) > 1
 
-    def status_line(st: LinkStatus) -> None:
-        line = f"{st.state.value}: {st.message}"
-        if line != last_status[0]:  # the host repeats a state when it schedules a retry
-            last_status[0] = line
-            say(line)
+    def tell(host_id: str, text: str) -> None:
+        say(f"{host_id}: {text}" if several else text)
 
-    host.status_listeners.append(status_line)
-    formatter = Formatter(fmt, out)
-    done = 0
-    while iterations is None or done < iterations:
-        started = time.monotonic()
-        try:
-            result = await host.sample()
-        except ConnectionLost:
-            await asyncio.sleep(host.interval)
-            continue
-        except BackendError as exc:
-            say(str(exc))
-            await asyncio.sleep(host.interval)
-            continue
-        formatter.write(result)
-        done += 1
-        if iterations is not None and done >= iterations:
-            break
-        await asyncio.sleep(max(0.0, host.interval - (time.monotonic() - started)))
-    return 0
+    records: asyncio.Queue[Record] = asyncio.Queue()
+    unsubscribe = fleet.subscribe(records.put_nowait)
+    formatter = Formatter(fmt, out, several=several)
+    passes = dict.fromkeys(fleet.hosts, 0)
+    reached: set[str] = set()
+    unreachable: set[str] = set()
+    last_status: dict[str, str] = {}
+    fleet.start()
+    try:
+        while True:
+            if iterations is not None and all(
+                passes[h] >= iterations or h in unreachable for h in fleet.hosts
+            ):
+                return EXIT_OK
+            rec = await records.get()
+            if isinstance(rec, PassResult):
+                reached.add(rec.host_id)
+                unreachable.discard(rec.host_id)
+                if iterations is None or passes[rec.host_id] < iterations:
+                    formatter.write(rec)
+                    passes[rec.host_id] += 1
+            elif isinstance(rec, PassFailure):
+                if rec.lost and rec.host_id not in reached:
+                    unreachable.add(rec.host_id)
+                    last_status[rec.host_id] = f"{LinkState.LOST.value}: {rec.text}"
+                    tell(rec.host_id, rec.text)
+                    if len(unreachable) == len(fleet.hosts):
+                        return EXIT_NONE_REACHED
+                elif not rec.lost:
+                    tell(rec.host_id, rec.text)
+            elif isinstance(rec, LinkStatus):
+                _status_line(rec, reached, last_status, tell)
+    finally:
+        unsubscribe()
+
+
+def _status_line(
+    st: LinkStatus, reached: set[str], last: dict[str, str], tell: Callable[[str, str], None]
+) -> None:
+    """A change of a link's state, once (hosts repeat a state when they schedule a retry);
+    nothing before a host's first pass (a failed first connection is reported once)."""
+    if st.host_id not in reached:
+        return
+    line = f"{st.state.value}: {st.message}"
+    if line != last.get(st.host_id):
+        last[st.host_id] = line
+        tell(st.host_id, line)

@@ -6,10 +6,13 @@ import argparse
 import asyncio
 import os
 import sys
+import textwrap
 from dataclasses import dataclass
 from typing import NoReturn
 
 from xentui import __version__
+from xentui.backend.fleet import Fleet
+from xentui.config import HostEntry
 
 DEFAULT_URI = "xen:///system"
 MIN_INTERVAL = 0.2
@@ -21,7 +24,8 @@ EXIT_OK, EXIT_CONNECT, EXIT_USAGE = 0, 1, 2
 class Options:
     """What the command line asked for."""
 
-    uri: str
+    uris: tuple[str, ...]
+    """The -c/--connect URIs in order; empty: the settings file's hosts, else the default."""
     demo: bool
     readonly: bool
     interval: float | None
@@ -30,6 +34,34 @@ class Options:
     iterations: int | None
     fmt: str
     per_domain: bool
+
+
+_EPILOG = """\
+host URIs (libvirt):
+  xen:///system                      this Dom0 (the default)
+  xen+ssh://root@dom0.example/system another Dom0 over ssh (no_tty=1 is added, so
+                                     ssh never prompts: use a key or an agent)
+  xen+tls://dom0.example/system      over TLS (libvirt's certificates)
+  qemu:///system, lxc:///system      other libvirt drivers
+  a fleet: give -c once per host, or name the hosts in the settings file:
+    [[hosts]]
+    name = "dom0-a"
+    uri = "xen+ssh://root@dom0-a/system"
+
+files:
+  settings  $XDG_CONFIG_HOME/xentui/config.toml (~/.config/xentui/config.toml):
+            interval, columns, sort, theme, ascii, shutdown_timeout, log_file,
+            [keymap], [confirm], [[hosts]]; see README.md "Settings"
+  log       $XDG_STATE_HOME/xentui/events.jsonl (~/.local/state/xentui/): every log
+            line as JSON, rotated at 1 MB; libvirt's own messages go to libvirt.log
+            in the same folder
+
+keys:
+  press ? in the console for every key and why an action is unavailable now;
+  Ctrl+P opens the command palette. README.md "Keys" lists them all.
+
+exit status: 0 ok; 1 no host could be reached; 2 bad usage.
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,12 +92,22 @@ def _iterations(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="xentui",
-        description="A keyboard-driven terminal console for Xen hosts, over libvirt.",
+        description=textwrap.fill(
+            "A keyboard-driven terminal console for Xen hosts, over libvirt: every domain "
+            "of one host or a fleet with live CPU, memory, disk and network figures, graphs "
+            "and a log, and start, shut down, reboot, force off, pause, resume, save, "
+            "restore and snapshot from the keyboard. With -b it prints figures instead "
+            "(like xentop -b).", 79),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"xentui {__version__}")
-    p.add_argument("-c", "--connect", metavar="URI", help="libvirt URI "
-                   f"(default: $LIBVIRT_DEFAULT_URI, else {DEFAULT_URI})")
-    p.add_argument("--demo", action="store_true", help="use the bundled Xen-shaped demo host")
+    p.add_argument("-c", "--connect", metavar="URI", action="append", default=[],
+                   help="libvirt URI of a host; give it again for each host of a fleet "
+                   f"(default: the settings' [[hosts]], else $LIBVIRT_DEFAULT_URI, else "
+                   f"{DEFAULT_URI})")
+    p.add_argument("--demo", action="store_true",
+                   help="a simulated fleet of three Xen hosts (no libvirt, no real host)")
     p.add_argument("-r", "--readonly", action="store_true",
                    help="read-only connection; every action is refused")
     p.add_argument("-d", "--interval", type=_interval, default=None, metavar="SECONDS",
@@ -84,14 +126,9 @@ def parse(argv: list[str] | None = None) -> Options:
     ns = build_parser().parse_args(argv)
     if ns.demo and ns.connect:
         build_parser().error("--demo and --connect are exclusive")
-    if ns.demo:
-        from xentui.demo import demo_uri
-
-        uri = demo_uri()
-    else:
-        uri = ns.connect or os.environ.get("LIBVIRT_DEFAULT_URI") or DEFAULT_URI
+    uris: tuple[str, ...] = tuple(ns.connect)
     return Options(
-        uri=uri,
+        uris=uris,
         demo=ns.demo,
         readonly=ns.readonly,
         interval=ns.interval,
@@ -102,30 +139,59 @@ def parse(argv: list[str] | None = None) -> Options:
     )
 
 
-async def _batch(opts: Options) -> int:
-    # Imported by main() before the loop starts: importing libvirt inside this task
-    # blocked the event loop for ~0.15 s (an asyncio slow-callback warning).
-    from xentui.backend.errors import ConnectError
-    from xentui.backend.host import Host
-    from xentui.batch import run_batch
+def fleet_entries(opts: Options, saved: tuple[HostEntry, ...]) -> list[HostEntry]:
+    """The hosts to open: the command line's (named as in the settings where a URI
+    matches), else the settings file's, else $LIBVIRT_DEFAULT_URI or the default."""
+    if opts.uris:
+        names = {h.uri: h.name for h in saved}
+        return [HostEntry(names.get(u, ""), u) for u in opts.uris]
+    if saved:
+        return list(saved)
+    return [HostEntry("", os.environ.get("LIBVIRT_DEFAULT_URI") or DEFAULT_URI)]
 
-    host = Host(
-        opts.uri,
-        readonly=opts.readonly,
-        interval=opts.interval or 2.0,
-        per_domain=opts.per_domain,
-        open_timeout=OPEN_TIMEOUT_S,
-    )
+
+def build_fleet(
+    entries: list[HostEntry], *, readonly: bool, interval: float, per_domain: bool,
+    live: bool = True,
+) -> Fleet:
+    """One libvirt host per entry, ids unique (a repeated host name gets '#2', ...)."""
+    from xentui.backend.libvirt.connection import host_label
+    from xentui.backend.libvirt.host import LibvirtHost
+
+    hosts = []
+    taken: set[str] = set()
+    for entry in entries:
+        base = entry.name or host_label(entry.uri)
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}#{n}"
+        taken.add(name)
+        hosts.append(LibvirtHost(entry.uri, id=name, readonly=readonly, interval=interval,
+                                 per_domain=per_domain, open_timeout=OPEN_TIMEOUT_S))
+    return Fleet(hosts, live=live)
+
+
+def open_fleet(opts: Options, saved: tuple[HostEntry, ...], interval: float) -> Fleet:
+    """The fleet the options ask for: the simulated demo, or libvirt hosts."""
+    if opts.demo:
+        from xentui.demo.host import demo_fleet
+
+        return demo_fleet(interval=interval, readonly=opts.readonly)
+    return build_fleet(fleet_entries(opts, saved), readonly=opts.readonly, interval=interval,
+                       per_domain=opts.per_domain)
+
+
+async def _batch(opts: Options) -> int:
+    from xentui.batch import run_batch
+    from xentui.config import load_settings
+
+    settings, _problems = load_settings()
+    fleet = open_fleet(opts, settings.hosts, opts.interval or 2.0)
     try:
-        await host.connect()
-    except ConnectError as err:
-        print(f"xentui: {err}", file=sys.stderr)
-        return EXIT_CONNECT
-    try:
-        return await run_batch(host, fmt=opts.fmt, iterations=opts.iterations)
+        return await run_batch(fleet, fmt=opts.fmt, iterations=opts.iterations)
     finally:
-        host.status_listeners.clear()
-        await host.close()
+        await fleet.close()
 
 
 def route_libvirt_logs() -> None:

@@ -8,23 +8,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from xentui.backend.actions import ACTIONS
+from xentui.ui.columns import COLUMNS
 
-COLUMNS = (
-    "name",
-    "id",
-    "state",
-    "cpu",
-    "cputime",
-    "mem",
-    "mempct",
-    "maxmem",
-    "vcpus",
-    "rd",
-    "wr",
-    "rx",
-    "tx",
-    "uptime",
-)
+DEFAULT_COLUMNS = tuple(k for k in COLUMNS if k != "host")
+"""Every column but Host, which the console adds by itself when it shows several hosts."""
 
 
 CONFIRM_DEFAULTS: dict[str, bool] = {name: spec.confirm for name, spec in ACTIONS.items()}
@@ -32,11 +19,19 @@ CONFIRM_DEFAULTS: dict[str, bool] = {name: spec.confirm for name, spec in ACTION
 
 
 @dataclass(frozen=True, slots=True)
+class HostEntry:
+    """A host named in the settings file: `[[hosts]]` with `name` and `uri`."""
+
+    name: str
+    uri: str
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """What a user may set; every field has a sane default."""
 
     interval: float = 2.0
-    columns: tuple[str, ...] = COLUMNS
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
     sort: str = "name"
     reverse: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
@@ -48,6 +43,8 @@ class Settings:
     log_file: bool = True
     confirm: dict[str, bool] = field(default_factory=lambda: dict(CONFIRM_DEFAULTS))
     """Action name -> whether it asks before it runs."""
+    hosts: tuple[HostEntry, ...] = ()
+    """The fleet to open when no -c/--connect is given."""
 
 
 def config_path() -> Path:
@@ -56,10 +53,16 @@ def config_path() -> Path:
 
 
 def state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
-    return Path(base) / "xentui"
+    """`$XDG_STATE_HOME/xentui` (a relative value is ignored, as the XDG spec says), by
+    default `~/.local/state/xentui`."""
+    state = os.environ.get("XDG_STATE_HOME", "")
+    base = Path(state) if state and os.path.isabs(state) else Path.home() / ".local" / "state"
+    return base / "xentui"
+
+
+def log_path() -> Path:
+    """The event log file the console writes (JSON lines, rotated)."""
+    return state_dir() / "events.jsonl"
 
 
 def _check(name: str, value: object) -> object:
@@ -105,11 +108,33 @@ def _check(name: str, value: object) -> object:
         if always:
             raise ValueError(f"cannot switch off {always}: they always ask for the name")
         return {**CONFIRM_DEFAULTS, **value}
+    if name == "hosts":
+        return _check_hosts(value)
     if name == "theme":
         if not isinstance(value, str):
             raise ValueError("must be a theme name")
         return value
     raise ValueError("is not a known setting")
+
+
+def _check_hosts(value: object) -> tuple[HostEntry, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError("must be [[hosts]] tables with name and uri")
+    out: list[HostEntry] = []
+    for entry in value:
+        name, uri = entry.get("name"), entry.get("uri")
+        if not isinstance(uri, str) or not uri.strip():
+            raise ValueError(f"entry {entry!r} has no uri")
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValueError(f"entry {entry!r} has an empty name")
+        extra = set(entry) - {"name", "uri"}
+        if extra:
+            raise ValueError(f"entry {entry!r} has unknown keys {sorted(extra)}")
+        out.append(HostEntry((name or "").strip(), uri.strip()))
+    names = [h.name for h in out if h.name]
+    if len(names) != len(set(names)):
+        raise ValueError("names a host twice")
+    return tuple(out)
 
 
 def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:

@@ -16,13 +16,6 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def default_log_path() -> Path:
-    """`$XDG_STATE_HOME/xentui/events.jsonl`, by default under `~/.local/state`."""
-    state = os.environ.get("XDG_STATE_HOME", "")
-    base = Path(state) if state and os.path.isabs(state) else Path.home() / ".local" / "state"
-    return base / "xentui" / "events.jsonl"
-
-
 def iso_time(when: float | None = None) -> str:
     """Local time with its UTC offset, to the millisecond: '2024-05-01T12:03:04.123+02:00'."""
     stamp = time.time() if when is None else when

@@ -22,7 +22,7 @@ from xentui.demo import demo_uri
 
 XENTUI = str(Path(sys.executable).with_name("xentui"))
 PROMISED = (
-    "time uri name uuid id state cpu_pct cpu_seconds vcpus mem_kib maxmem_kib mem_pct "
+    "time host uri name uuid id state cpu_pct cpu_seconds vcpus mem_kib maxmem_kib mem_pct "
     "disk_rd_bps disk_wr_bps net_rx_bps net_tx_bps"
 ).split()
 RATES = ("cpu_pct", "disk_rd_bps", "disk_wr_bps", "net_rx_bps", "net_tx_bps")
@@ -52,7 +52,7 @@ def test_version():
 
 
 def test_json_lines_keep_the_contract(demo_domains):
-    res = run("--demo", "--batch", "-n", "2", "-d", "0.3", "--format", "json")
+    res = run("-c", demo_uri(), "--batch", "-n", "2", "-d", "0.3", "--format", "json")
     assert res.returncode == 0, res.stderr
     rows = [json.loads(line) for line in res.stdout.splitlines()]
     n = len(demo_domains)
@@ -63,6 +63,7 @@ def test_json_lines_keep_the_contract(demo_domains):
         stamp = datetime.fromisoformat(row["time"])
         assert stamp.tzinfo is not None
         assert row["uri"] == demo_uri()
+        assert row["host"] == "localhost"
         dom = demo_domains[row["uuid"]]
         assert row["name"] == dom.name()
         state = DomainState(row["state"])
@@ -81,7 +82,7 @@ def test_json_lines_keep_the_contract(demo_domains):
 
 
 def test_csv_has_one_header_row(demo_domains):
-    res = run("--demo", "-b", "-n", "2", "-d", "0.2", "--format", "csv")
+    res = run("-c", demo_uri(), "-b", "-n", "2", "-d", "0.2", "--format", "csv")
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0].split(",") == PROMISED
@@ -92,7 +93,7 @@ def test_csv_has_one_header_row(demo_domains):
 
 
 def test_table_has_a_header(demo_domains):
-    res = run("--demo", "-b", "-n", "1")
+    res = run("-c", demo_uri(), "-b", "-n", "1")
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0].split()[:2] == ["NAME", "STATE"]
@@ -104,7 +105,7 @@ def test_table_has_a_header(demo_domains):
 @pytest.mark.parametrize(
     "args",
     [["-b", "-c", "::not a uri"], ["-b", "-c", "nosuchdriver:///system"], ["--frobnicate"],
-     ["-b", "--demo", "-d", "0"]],
+     ["-b", "-c", "test:///default", "-d", "0"]],
     ids=["bad-uri", "unknown-driver", "unknown-option", "bad-interval"],
 )
 def test_errors_are_one_line_and_nonzero(args):
@@ -119,7 +120,7 @@ def test_errors_are_one_line_and_nonzero(args):
 
 def test_sigint_ends_a_running_batch_cleanly():
     proc = subprocess.Popen(
-        [XENTUI, "--demo", "-b", "-d", "0.2", "--format", "json"],
+        [XENTUI, "-c", demo_uri(), "-b", "-d", "0.2", "--format", "json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
     )
     try:
@@ -135,3 +136,15 @@ def test_sigint_ends_a_running_batch_cleanly():
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     for line in out.splitlines():  # whatever it printed is whole lines
         json.loads(line)
+
+
+def test_help_reads_like_a_synopsis():
+    res = run("--help")
+    assert res.returncode == 0
+    out = res.stdout
+    for option in ("--connect", "--demo", "--readonly", "--interval", "--batch",
+                   "--iterations", "--format", "--per-domain", "--version"):
+        assert option in out
+    for needle in ("xen:///system", "xen+ssh://", "[[hosts]]", "config.toml", "events.jsonl",
+                   "press ?", "exit status"):
+        assert needle in out, needle

@@ -14,7 +14,7 @@ from itertools import pairwise
 import pytest
 
 from xentui.backend.errors import ConnectError
-from xentui.backend.host import Host
+from xentui.backend.libvirt.host import LibvirtHost as Host
 from xentui.backend.models import LinkState
 
 
@@ -89,7 +89,7 @@ async def test_host_that_never_answers_times_out_without_blocking_the_loop():
 
 def test_backend_and_batch_import_headless():
     code = (
-        "import xentui.backend.host, xentui.batch, sys; "
+        "import xentui.backend.libvirt.host, xentui.batch, sys; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
         "assert not bad, bad"
     )

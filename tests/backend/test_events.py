@@ -11,9 +11,8 @@ import pytest
 
 from tests.backend.conftest import daemon_node
 from tests.backend.helpers import wait_for
-from xentui.backend.capabilities import ZERO_UUID
-from xentui.backend.host import Host
-from xentui.backend.models import DomainState
+from xentui.backend.libvirt.host import LibvirtHost as Host
+from xentui.backend.models import ZERO_UUID, DomainState
 
 
 def collect_loop_errors() -> list[dict]:

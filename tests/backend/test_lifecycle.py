@@ -11,10 +11,9 @@ import libvirt
 import pytest
 
 from xentui.backend.actions import ACTIONS, DOM0_REASON, TRANSIENT_REASON, why_not
-from xentui.backend.capabilities import ZERO_UUID, Capabilities
 from xentui.backend.errors import DomainGone, NotAllowed, PermissionDenied, Unsupported
-from xentui.backend.host import Host
-from xentui.backend.models import DomainSample, DomainState
+from xentui.backend.libvirt.host import LibvirtHost as Host
+from xentui.backend.models import ZERO_UUID, Capabilities, DomainSample, DomainState
 from xentui.demo import demo_uri
 
 S = DomainState

@@ -26,7 +26,7 @@ from tests.support.qemu_guest import (
     qemu_img,
     spinning_disk,
 )
-from xentui.backend.host import Host
+from xentui.backend.libvirt.host import LibvirtHost as Host
 from xentui.backend.models import DomainState
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

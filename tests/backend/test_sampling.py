@@ -9,9 +9,8 @@ import libvirt
 import pytest
 
 from tests.backend.helpers import rate_bounds, read_raw, targets
-from xentui.backend.capabilities import ZERO_UUID
-from xentui.backend.host import Host
-from xentui.backend.models import DomainState
+from xentui.backend.libvirt.host import LibvirtHost as Host
+from xentui.backend.models import ZERO_UUID, DomainState
 from xentui.demo import demo_uri
 
 SLACK = 0.02  # wall clock (test driver counters) against monotonic time (our brackets)

@@ -28,9 +28,9 @@ from tests.support.pilot_helpers import (
     until,
     virsh,
 )
-from xentui.backend import lifecycle
 from xentui.backend.actions import ACTIONS
 from xentui.backend.errors import PermissionDenied
+from xentui.backend.libvirt import lifecycle
 from xentui.config import Settings
 from xentui.demo import demo_uri, synthetic_node
 from xentui.ui import format as fmt
@@ -53,22 +53,22 @@ async def test_renamed_and_redefined_domain_rows_follow(daemon, observer) -> Non
     async with app.run_test(size=(140, 40)) as pilot:
         await ready(pilot)
         table = app.main.table
-        assert table.figures[uuid].name == "before-rename"
-        rows_before = set(table.figures)
+        assert table.by_uuid(uuid).name == "before-rename"
+        rows_before = {r.uuid for r in table.figures}
         app.host.interval = 60.0  # only an event can update the row now
         await pilot.pause(0.4)
         passes = app.passes
 
         virsh(daemon.uri, "domrename", "before-rename", "after-rename")
-        await until(pilot, lambda: table.figures[uuid].name == "after-rename", 1.0, "new name")
+        await until(pilot, lambda: table.by_uuid(uuid).name == "after-rename", 1.0, "new name")
         assert log_has(app, "after-rename")
         xml = observer.lookupByUUIDString(uuid).XMLDesc(0)
         observer.defineXML(xml.replace("<memory unit='KiB'>524288</memory>",
                                        "<memory unit='KiB'>1048576</memory>"))
-        await until(pilot, lambda: table.figures[uuid].sample.maxmem_kib == 1048576, 1.0,
+        await until(pilot, lambda: table.by_uuid(uuid).sample.maxmem_kib == 1048576, 1.0,
                     "redefined maximum memory")
         assert app.passes == passes, "a pass ran: events were not what updated the row"
-        assert set(table.figures) == rows_before
+        assert {r.uuid for r in table.figures} == rows_before
         assert len(table.order) == len(set(table.order)) == len(rows_before)
 
 
@@ -108,7 +108,7 @@ async def test_burst_of_300_events(daemon, observer, private_state) -> None:  # 
         # reports the speed, and machines here differ by 3x and may be busy.
         assert worst < 5.0
         table = app.main.table
-        await until(pilot, lambda: table.figures[uuid].sample.state.value == "paused", 3,
+        await until(pilot, lambda: table.by_uuid(uuid).sample.state.value == "paused", 3,
                     "final state (paused)")
         assert observer.lookupByName(name).state()[0] == libvirt.VIR_DOMAIN_PAUSED
 
@@ -178,10 +178,10 @@ async def test_hostile_names_render_literally(daemon, observer) -> None:
         table = app.main.table
         for key, name in NAMES.items():
             uuid = uuids[key]
-            assert table.figures[uuid].name == name
+            assert table.by_uuid(uuid).name == name
             assert table.select(uuid)
             await pilot.pause()
-            row = table.order.index(uuid) + 1 - int(table.scroll_offset.y)
+            row = [r.uuid for r in table.order].index(uuid) + 1 - int(table.scroll_offset.y)
             text = table.render_line(row).text
             shown = fmt.visible(name)
             if key == "long":
@@ -311,7 +311,7 @@ async def test_readonly_nothing_reaches_libvirt(daemon, observer) -> None:
                 assert not isinstance(app.screen, ConfirmScreen | TypeNameScreen), key
         await pilot.pause(0.5)
         assert not log_has(app, "under way")
-        fig = table.figures[observer.lookupByName("web01").UUIDString()]
+        fig = table.by_uuid(observer.lookupByName("web01").UUIDString())
         for action in ACTIONS:
             with pytest.raises(PermissionDenied):
                 await app.host.act(fig.uuid, action)

@@ -33,7 +33,7 @@ from tests.support.pilot_helpers import (
     virsh,
     wait_for,
 )
-from xentui.backend.connection import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S
+from xentui.backend.libvirt.connection import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S
 from xentui.backend.models import LinkState, LinkStatus
 from xentui.config import Settings
 from xentui.ui.app import make_app
@@ -74,7 +74,7 @@ async def test_console_survives_daemon_loss(daemon: PrivateDaemon, fault: str,
     try:
         async with app.run_test(size=(140, 40)) as pilot:
             await ready(pilot)
-            before = set(app.main.table.figures)
+            before = {r.uuid for r in app.main.table.figures}
             assert before == {d.UUIDString() for d in observer.listAllDomains(0)}
             assert len(app.host.history) >= 1  # the graphs have something to show
             history_len = len(app.host.history)
@@ -105,7 +105,7 @@ async def test_console_survives_daemon_loss(daemon: PrivateDaemon, fault: str,
             await until(pilot, lambda: app.main.table.stale, 2, "table marked stale")
             await until(pilot, lambda: "STALE" in header(app), 2, "STALE in the header")
             assert "lost" in header(app) and "retrying in" in header(app)
-            assert set(app.main.table.figures) == before
+            assert {r.uuid for r in app.main.table.figures} == before
             assert len(app.host.history) >= history_len  # history kept, not cleared
             assert log_has(app, "ERROR", "lost")
             if fault == "SIGTERM":
@@ -141,7 +141,8 @@ async def test_console_survives_daemon_loss(daemon: PrivateDaemon, fault: str,
                         "a fresh pass")
             assert "STALE" not in header(app) and "connected" in header(app)
             fresh = listing(daemon.uri)
-            await until(pilot, lambda: set(app.main.table.figures) == fresh, 3, "fresh rows")
+            await until(pilot, lambda: {r.uuid for r in app.main.table.figures} == fresh, 3,
+                        "fresh rows")
             order = app.main.table.order
             assert len(order) == len(set(order)) == len(fresh)
             if fault == "SIGSTOP":
@@ -161,8 +162,8 @@ async def test_console_survives_daemon_loss(daemon: PrivateDaemon, fault: str,
             await until(pilot, lambda: log_has(app, f"{name}: Suspended"), 1.0,
                         "event line after reconnect")
             watch["virsh suspend -> log line"] = time.monotonic() - t_ev
-            uuid = next(u for u, f in app.main.table.figures.items() if f.name == name)
-            await until(pilot, lambda: app.main.table.figures[uuid].sample.state.value
+            uuid = next(f.uuid for f in app.main.table.figures.values() if f.name == name)
+            await until(pilot, lambda: app.main.table.by_uuid(uuid).sample.state.value
                         == "paused", 1.0, "row follows the event")
 
             squeezed = [ln.replace(" ", "") for ln in log_lines(app)]

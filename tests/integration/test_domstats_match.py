@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.daemons import PrivateDaemon
 from tests.support.qemu_guest import domain_xml, spinning_disk
-from xentui.backend.host import Host
+from xentui.backend.libvirt.host import LibvirtHost as Host
 
 pytestmark = pytest.mark.integration
 

@@ -33,7 +33,7 @@ def domstate(uri: str, name: str) -> str:
 
 
 def row_state(app: XentuiApp, uuid: str) -> str:
-    fig = app.main.table.figures.get(uuid)
+    fig = app.main.table.by_uuid(uuid)
     return "" if fig is None else fig.sample.state.value
 
 
@@ -44,19 +44,19 @@ async def test_app_and_virsh_see_each_other(tiny_guests: TinyGuests, private_sta
     watch = Stopwatch("qemu")
     async with app.run_test(size=(160, 40)) as pilot:
         await ready(pilot, 30)
-        uuids = {f.name: u for u, f in app.main.table.figures.items()}
+        uuids = {f.name: f.uuid for f in app.main.table.figures.values()}
         assert {one, two} <= set(uuids)
         u1, u2 = uuids[one], uuids[two]
         assert row_state(app, u1) == row_state(app, u2) == "running"
 
         # Figures move: CPU time advances, so some pass shows CPU in use.
         def busy() -> bool:
-            fig = app.main.table.figures.get(u1)
+            fig = app.main.table.by_uuid(u1)
             return fig is not None and (fig.rates.cpu_pct or 0) > 0
 
         watch["first cpu_pct > 0"] = await until(pilot, busy, 15, "cpu_pct > 0")
-        first_cpu = app.main.table.figures[u1].sample.cpu_time_ns or 0
-        await until(pilot, lambda: (app.main.table.figures[u1].sample.cpu_time_ns or 0)
+        first_cpu = app.main.table.by_uuid(u1).sample.cpu_time_ns or 0
+        await until(pilot, lambda: (app.main.table.by_uuid(u1).sample.cpu_time_ns or 0)
                     > first_cpu, 5, "cpu time advancing")
 
         # -- keys in the app, checked with virsh --------------------------------------

@@ -22,11 +22,7 @@ from tests.support import daemons
 from tests.support import sshd as sshd_support
 from tests.support.daemons import PrivateDaemon
 from tests.support.sshd import PrivateSshd
-
-try:  # the backend is being split by driver; accept either home of Host
-    from xentui.backend.libvirt.host import Host  # type: ignore[import-not-found]
-except ImportError:
-    from xentui.backend.host import Host
+from xentui.backend.libvirt.host import LibvirtHost as Host
 
 pytestmark = pytest.mark.integration
 

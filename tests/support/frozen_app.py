@@ -7,27 +7,37 @@ clock and node path, no Dom0 load, no timers.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import libvirt
 import pytest
 
-from xentui.config import COLUMNS, Settings
+from xentui.backend.libvirt.host import LibvirtHost
+from xentui.config import DEFAULT_COLUMNS, Settings
 from xentui.demo import demo_uri, node_path
 from xentui.ui.app import XentuiApp, make_app
 
-FIXED_NODE = Path("/tmp/xentui-snapshot/node.xml")
+SHOWN_URI = "test:///tmp/xentui-snapshot/node.xml"
+"""The URI the header shows, whatever private copy of the node is opened."""
 FIXED_TIME = 1_790_000_000.0
 
 
-def frozen_app(monkeypatch: pytest.MonkeyPatch) -> XentuiApp:
-    FIXED_NODE.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(node_path(), FIXED_NODE)
+def frozen_app(monkeypatch: pytest.MonkeyPatch, folder: Path | None = None) -> XentuiApp:
+    """The frozen app on a private copy of the demo node in `folder` (a new temporary
+    directory if None)."""
+    folder = folder or Path(tempfile.mkdtemp(prefix="xentui-snapshot-"))
+    node = folder / "node.xml"
+    shutil.copyfile(node_path(), node)
     monkeypatch.setattr(libvirt.virConnect, "getHostname", lambda _self: "xen-demo")
+
     # CPU time in the test driver is the wall clock: leave that column out.
-    columns = tuple(c for c in COLUMNS if c != "cputime")
+    columns = tuple(c for c in DEFAULT_COLUMNS if c != "cputime")
     settings = Settings(columns=columns)
-    app = make_app(demo_uri(FIXED_NODE), settings=settings, live=False, log_to_file=False)
-    app.host.local = False
+    app = make_app(demo_uri(node), settings=settings, live=False, log_to_file=False)
+    host = app.host
+    assert isinstance(host, LibvirtHost)
+    host.local = False
+    host.uri = SHOWN_URI  # shown in the header and log; the connection keeps the real one
     app.clock = lambda: FIXED_TIME
     return app

@@ -32,9 +32,12 @@ async def test_state_changing_keys(demo_app, observer, name, keys, before, after
         await select(pilot, observer, name)
         await pilot.press(*keys)
         await until(pilot, lambda: state(observer, name) == after)
+        # The outcome line (not the "under way" line written before it), and no error.
         await until(pilot, lambda: any(
-            name in line.text and "ERROR" not in line.text for line in demo_app.main.log_pane.lines
+            name in line.text and "under way" not in line.text and "event:" not in line.text
+            for line in demo_app.main.log_pane.lines
         ))
+        assert not any("ERROR" in line.text for line in demo_app.main.log_pane.lines)
 
 
 async def test_force_off_refused_leaves_domain_running(demo_app, observer) -> None:
@@ -142,7 +145,7 @@ async def test_virsh_side_change_shows_through_events(demo_app, observer) -> Non
         passes = demo_app.passes
         observer.lookupByName("web01").suspend()
         table = demo_app.main.table
-        await until(pilot, lambda: table.figures[uuid].sample.state.value == "paused", 1.0)
+        await until(pilot, lambda: table.by_uuid(uuid).sample.state.value == "paused", 1.0)
         assert demo_app.passes == passes
         assert any("web01: Suspended" in ln.text for ln in demo_app.main.log_pane.lines)
 
@@ -152,7 +155,7 @@ async def test_action_on_vanished_domain_is_reported(demo_app, observer) -> None
     demo_app.host.interval = 60.0
     async with demo_app.run_test(size=(140, 40)) as pilot:
         uuid = await select(pilot, observer, "win-test")
-        fig = demo_app.main.table.figures[uuid]
+        fig = demo_app.main.table.by_uuid(uuid)
         observer.lookupByName("win-test").undefine()
         demo_app.request_action(fig, "start")
         await until(pilot, lambda: any(

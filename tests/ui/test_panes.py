@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from xentui.backend.host import Host
+from xentui.backend.libvirt.host import LibvirtHost as Host
 from xentui.demo import demo_uri, guest_xml, node_xml
 from xentui.logfile import JsonLineLog
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen

@@ -6,7 +6,7 @@ import libvirt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xentui.backend.events import lifecycle_text
+from xentui.backend.libvirt.events import lifecycle_text
 
 EVENTS = {
     name[len("VIR_DOMAIN_EVENT_"):]: getattr(libvirt, name)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from xentui.logfile import JsonLineLog, default_log_path
+from xentui.config import log_path
+from xentui.logfile import JsonLineLog
 
 
 def test_line_is_visible_to_another_reader_at_once(tmp_path: Path) -> None:
@@ -112,8 +113,8 @@ def test_unserialisable_fields_do_not_raise(tmp_path: Path) -> None:
 
 def test_default_log_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    assert default_log_path() == tmp_path / "xentui" / "events.jsonl"
+    assert log_path() == tmp_path / "xentui" / "events.jsonl"
     monkeypatch.delenv("XDG_STATE_HOME")
-    assert default_log_path() == Path.home() / ".local" / "state" / "xentui" / "events.jsonl"
+    assert log_path() == Path.home() / ".local" / "state" / "xentui" / "events.jsonl"
     monkeypatch.setenv("XDG_STATE_HOME", "relative/ignored")
-    assert default_log_path() == Path.home() / ".local" / "state" / "xentui" / "events.jsonl"
+    assert log_path() == Path.home() / ".local" / "state" / "xentui" / "events.jsonl"

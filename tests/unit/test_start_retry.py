@@ -5,7 +5,7 @@ from __future__ import annotations
 import libvirt
 import pytest
 
-from xentui.backend.lifecycle import create_when_gone
+from xentui.backend.libvirt.lifecycle import create_when_gone
 
 
 def _error(code: int, message: str) -> libvirt.libvirtError:

@@ -10,10 +10,9 @@ import pytest
 
 from tests.xen.conftest import Rig
 from xentui.backend.actions import ACTIONS, why_not
-from xentui.backend.capabilities import ZERO_UUID
 from xentui.backend.errors import NotAllowed, Unsupported
-from xentui.backend.host import Host
-from xentui.backend.models import DomainEvent, DomainFigures, DomainState
+from xentui.backend.libvirt.host import LibvirtHost as Host
+from xentui.backend.models import ZERO_UUID, DomainEvent, DomainFigures, DomainState
 
 pytestmark = pytest.mark.xen
 

@@ -11,9 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.xen.conftest import Rig
-from xentui.backend.capabilities import ZERO_UUID
-from xentui.backend.host import Host
-from xentui.backend.models import DomainFigures, DomainState, PassResult
+from xentui.backend.libvirt.host import LibvirtHost as Host
+from xentui.backend.models import ZERO_UUID, DomainFigures, DomainState, PassResult
 from xentui.batch import ordered
 
 pytestmark = pytest.mark.xen

@@ -12,9 +12,8 @@ from collections.abc import Callable
 import pytest
 
 from tests.xen.conftest import Rig, start_when_possible
-from xentui.backend.capabilities import ZERO_UUID
-from xentui.backend.host import Host
-from xentui.backend.models import DomainEvent, LinkState, LinkStatus
+from xentui.backend.libvirt.host import LibvirtHost as Host
+from xentui.backend.models import ZERO_UUID, DomainEvent, LinkState, LinkStatus
 
 pytestmark = pytest.mark.xen
 

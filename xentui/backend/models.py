@@ -5,6 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+"""Domain-0's UUID on every Xen host."""
+
 
 class DomainState(enum.StrEnum):
     """A domain's run state, named as `virsh domstate` and the batch JSON name it."""
@@ -52,6 +55,15 @@ class NetCounters:
     tx_pkts: int | None = None
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class DomainRef:
+    """A domain's key across a fleet: UUIDs repeat between hosts (Domain-0's is all
+    zeros on every Xen host), so the host is part of it."""
+
+    host: str
+    uuid: str
+
+
 @dataclass(frozen=True, slots=True)
 class DomainSample:
     """What one sampling pass read of one domain: raw counters, no rates."""
@@ -60,7 +72,6 @@ class DomainSample:
     name: str
     id: int | None
     state: DomainState
-    reason: int = 0
     vcpus: int | None = None
     cpu_time_ns: int | None = None
     mem_kib: int | None = None
@@ -106,10 +117,16 @@ class DomainFigures:
     mem_pct: float | None = None
     started_at: float | None = None
     """Wall-clock time when this instance was first seen running (uptime), if known."""
+    host: str = ""
+    """The id of the host it was read on."""
 
     @property
     def uuid(self) -> str:
         return self.sample.uuid
+
+    @property
+    def ref(self) -> DomainRef:
+        return DomainRef(self.host, self.sample.uuid)
 
     @property
     def name(self) -> str:
@@ -158,7 +175,31 @@ class PassResult:
     took_s: float
     path: str
     """Which sampling path ran: 'bulk' or 'per-domain'."""
-    errors: tuple[str, ...] = ()
+    host_id: str = ""
+    at: float = 0.0
+    """Monotonic time at the start of the pass (every sample in it was read later)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PassFailure:
+    """A pass (or the first connection) failed; `lost` when the link is down."""
+
+    host_id: str
+    text: str
+    lost: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DomainUpdate:
+    """One domain re-read between passes (an event, an action); None: it is gone."""
+
+    host_id: str
+    uuid: str
+    figures: DomainFigures | None
+
+    @property
+    def ref(self) -> DomainRef:
+        return DomainRef(self.host_id, self.uuid)
 
 
 class LinkState(enum.StrEnum):
@@ -180,6 +221,7 @@ class LinkStatus:
     message: str = ""
     retry_in: float | None = None
     at: float = 0.0
+    host_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,9 +239,70 @@ class DomainEvent:
     """Readable detail, e.g. 'booted', 'destroyed'."""
     at: float
     """Wall-clock time (epoch seconds)."""
+    host_id: str = ""
 
     @property
     def text(self) -> str:
         return f"{self.name}: {self.event} ({self.detail})" if self.detail else (
             f"{self.name}: {self.event}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Features of a connection's driver; the lifecycle registry and sampler consult it."""
+
+    driver: str
+    """The driver's own name (`virConnectGetType`): 'Xen', 'QEMU', 'TEST', ..."""
+    bulk_stats: bool
+    snapshots: bool
+    reset: bool
+    managed_save: bool
+    console: bool
+
+    def has(self, name: str | None) -> bool:
+        """Whether a named capability (as the lifecycle registry names them) is present."""
+        return True if name is None else bool(getattr(self, name, False))
+
+    def missing_reason(self, name: str) -> str:
+        """A readable sentence saying why an action needing `name` cannot run here."""
+        what = {
+            "snapshots": "snapshots are",
+            "reset": "reset is",
+            "managed_save": "managed save is",
+            "console": "the console is",
+            "bulk_stats": "bulk statistics are",
+        }.get(name, f"{name} is")
+        return f"{what} not supported by the {self.driver} driver"
+
+
+@dataclass(frozen=True, slots=True)
+class VcpuInfo:
+    number: int
+    state: str
+    cpu_time_ns: int
+    pcpu: int
+
+
+@dataclass(frozen=True, slots=True)
+class DomainDetail:
+    """A domain's full picture at one moment; items a driver lacks are None/empty."""
+
+    uuid: str
+    name: str
+    state: DomainState
+    reason: str
+    persistent: bool
+    autostart: bool | None
+    managed_save: bool | None
+    vcpus: list[VcpuInfo] = field(default_factory=list)
+    memory: dict[str, int] = field(default_factory=dict)
+    snapshots: list[str] = field(default_factory=list)
+    xml: str = ""
+    """The definition as the backend has it (libvirt: domain XML), shown as text."""
+    disks: tuple[str, ...] = ()
+    nets: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+    """Device -> where it points (disk file, NIC bridge and MAC)."""
+    notes: list[str] = field(default_factory=list)
+    """What could not be read, said plainly."""

@@ -135,7 +135,7 @@ class _Guest:
         p = self.profile
         if not self.state.active:
             return DomainSample(
-                self.uuid, self.name, None, self.state, self.reason, self.vcpus,
+                self.uuid, self.name, None, self.state, self.vcpus,
                 maxmem_kib=self.maxmem_kib, at=at, is_dom0=self.is_dom0,
                 persistent=self.persistent,
             )
@@ -153,7 +153,7 @@ class _Guest:
                 rx, tx, rx // p.rx.unit_bytes, tx // p.tx.unit_bytes
             )
         return DomainSample(
-            self.uuid, self.name, self.id, self.state, self.reason, self.vcpus,
+            self.uuid, self.name, self.id, self.state, self.vcpus,
             int(self.cpu_ns), self.mem_at(now), self.maxmem_kib, disks, nets, at,
             self.is_dom0, self.persistent,
         )

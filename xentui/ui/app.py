@@ -1,34 +1,39 @@
-"""The App: owns the Host, schedules passes, routes backend messages to the screen and
-turns every outcome into one log line plus a notification."""
+"""The App: subscribes to the fleet's feed, routes its records to the screen and turns
+every outcome into one log line plus a notification. The fleet runs the passes."""
 
 from __future__ import annotations
 
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
-from functools import partial
 
-from textual import events, on, work
-from textual.app import App, SystemCommand
+from textual import events, on
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.timer import Timer
 
-from xentui.backend.actions import ACTIONS
-from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
-from xentui.backend.host import Host
-from xentui.backend.models import DomainFigures, LinkState
-from xentui.cli import Options
-from xentui.config import Settings, load_settings, state_dir
+from xentui.backend.api import HostBackend
+from xentui.backend.fleet import Fleet, Record
+from xentui.backend.models import (
+    DomainEvent,
+    DomainFigures,
+    DomainUpdate,
+    LinkState,
+    LinkStatus,
+    PassFailure,
+    PassResult,
+)
+from xentui.cli import Options, build_fleet, open_fleet
+from xentui.config import HostEntry, Settings, load_settings, log_path
 from xentui.logfile import JsonLineLog
 from xentui.ui import format as fmt
+from xentui.ui.actions import ActionsApp
 from xentui.ui.keymap import check_keymap
 from xentui.ui.messages import (
-    ActionDone,
     DomainChanged,
     DomainEventArrived,
     LinkChanged,
@@ -39,9 +44,10 @@ from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
 from xentui.ui.screens.main import MainScreen
-from xentui.ui.typeahead import HOLD_LIMIT_S, TypeAhead
+from xentui.ui.typeahead import TypeAhead
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.host_bar import HostBar
+from xentui.ui.widgets.hosts_pane import HostsPane
 
 LEVEL_NOTIFY: dict[str, SeverityLevel] = {
     "info": "information",
@@ -50,8 +56,8 @@ LEVEL_NOTIFY: dict[str, SeverityLevel] = {
 }
 
 
-class XentuiApp(App[int]):
-    """The console for one host."""
+class XentuiApp(ActionsApp):
+    """The console for a fleet of hosts (often a fleet of one)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "xentui"
@@ -62,7 +68,7 @@ class XentuiApp(App[int]):
 
     def __init__(
         self,
-        host: Host,
+        fleet: Fleet,
         settings: Settings,
         *,
         logfile: JsonLineLog | None = None,
@@ -70,24 +76,50 @@ class XentuiApp(App[int]):
         problems: Iterable[str] = (),
     ) -> None:
         super().__init__()
-        self.host = host
+        self.fleet = fleet
         self.settings = settings
         self.logfile = logfile
         self.live = live
         """False freezes time-dependent output (for snapshots): one pass, no timers."""
         self._problems = list(problems)
-        self.stale = False
+        self.stale_hosts: set[str] = set()
         self.passes = 0
-        self._poll_timer: Timer | None = None
-        self._last_link_text: str | None = None
+        """Passes shown, all hosts together."""
+        self._last_link_text: dict[str, str] = {}
+        self._early_passes: dict[str, PassDone] = {}
         self._early: list[tuple[str, str, float, str]] = []
         self._main_seen = False
         self.clock = time.time
         """Wall clock for log lines; snapshot tests fix it."""
         self.type_ahead = TypeAhead()
-        host.status_listeners.append(lambda st: self.post_message(LinkChanged(st)))
-        host.event_listeners.append(lambda ev: self.post_message(DomainEventArrived(ev)))
-        host.domain_listeners.append(lambda u, f: self.post_message(DomainChanged(u, f)))
+        self._unsubscribe = fleet.subscribe(self._record)
+
+    def _record(self, rec: Record) -> None:
+        """The fleet's feed, turned into messages (handled in order on the UI's task)."""
+        if isinstance(rec, PassResult):
+            self.post_message(PassDone(rec))
+        elif isinstance(rec, PassFailure):
+            self.post_message(PassFailed(rec.host_id, rec.text, rec.lost))
+        elif isinstance(rec, LinkStatus):
+            self.post_message(LinkChanged(rec))
+        elif isinstance(rec, DomainEvent):
+            self.post_message(DomainEventArrived(rec))
+        elif isinstance(rec, DomainUpdate):
+            self.post_message(DomainChanged(rec.ref, rec.figures))
+
+    @property
+    def host(self) -> HostBackend:
+        """The first host (the only one, mostly)."""
+        return next(iter(self.fleet.hosts.values()))
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.stale_hosts)
+
+    @property
+    def several(self) -> bool:
+        """Whether the console shows more than one host."""
+        return len(self.fleet.hosts) > 1
 
     async def on_event(self, event: events.Event) -> None:
         if self.type_ahead.take(event) or self.type_ahead.stale(event):
@@ -114,22 +146,31 @@ class XentuiApp(App[int]):
         else:
             self._problems.append(f"unknown theme {self.settings.theme!r}; using the default")
         if self.settings.keymap:
-            bindings = [*self.BINDINGS, *MainScreen.BINDINGS, *DomainTable.BINDINGS]
-            keymap, problems = check_keymap(self.settings.keymap, bindings)  # type: ignore[arg-type]
+            app_keys: list[Binding] = list(self.BINDINGS)  # type: ignore[arg-type]
+            scopes = [
+                [*app_keys, *MainScreen.BINDINGS, *DomainTable.BINDINGS],
+                [*app_keys, *DetailScreen.BINDINGS],
+                [*app_keys, *ConfirmScreen.BINDINGS],
+                [*app_keys, *TypeNameScreen.BINDINGS],
+                [*app_keys, *HelpScreen.BINDINGS],
+            ]
+            every = [b for scope in scopes for b in scope]
+            keymap, problems = check_keymap(self.settings.keymap, every,  # type: ignore[arg-type]
+                                            scopes=scopes)  # type: ignore[arg-type]
             self._problems.extend(problems)
             self.set_keymap(keymap)
         for problem in self._problems:
             self.report("warn", problem)
         if self.logfile is not None and self.logfile.error:
             self.report("warn", f"log file disabled: {self.logfile.error}")
-        self._connect()
+        self.fleet.start()
         if self.live:
             self.set_interval(1.0, self._count_down)
 
     def _count_down(self) -> None:
-        """While the link is lost, the header counts down to the next attempt."""
-        if self.host.status.state is LinkState.LOST:
-            self._show_host()
+        """While a link is lost, the header and Hosts pane count down to the next attempt."""
+        if any(h.status.state is LinkState.LOST for h in self.fleet.hosts.values()):
+            self._show_hosts()
 
     # -- one place for outcomes ----------------------------------------------------------
     def report(self, level: str, text: str, *, notify: bool = True, kind: str = "app") -> None:
@@ -157,239 +198,136 @@ class XentuiApp(App[int]):
         early, self._early = self._early, []
         for level, text, when, kind in early:
             self.main.log_pane.add(level, text, when, kind=kind)
+        passes, self._early_passes = self._early_passes, {}
+        for msg in passes.values():
+            self.call_later(self._pass_done, msg)
 
-    # -- connection and passes -----------------------------------------------------------
-    @work(exclusive=True, group="connect", exit_on_error=False)
-    async def _connect(self) -> None:
-        try:
-            await self.host.connect()
-        except ConnectError as err:
-            self.report("error", str(err), kind="connection")
-            self._last_link_text = str(err)  # mark_lost repeats it: say it once
-            self.host.mark_lost(str(err))
-        self._poll()
-
-    @work(exclusive=True, group="poll", exit_on_error=False)
-    async def _poll(self) -> None:
-        started = time.monotonic()
-        try:
-            result = await self.host.sample()
-        except ConnectionLost as err:
-            self.post_message(PassFailed(str(err), lost=True))
-        except BackendError as err:
-            self.post_message(PassFailed(str(err), lost=False))
-        else:
-            self.post_message(PassDone(result))
-        if self.live:
-            wait = max(0.05, self.host.interval - (time.monotonic() - started))
-            self._stop_poll_timer()
-            self._poll_timer = self.set_timer(wait, self._poll)
-
-    def _stop_poll_timer(self) -> None:
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-            self._poll_timer = None
-
+    # -- passes and links ------------------------------------------------------------
     def poll_now(self) -> None:
-        """Run a pass at once (after a reconnect; tests and `live=False` use this).
-
-        The pending timer goes: its pass would start a second chain of passes."""
-        self._stop_poll_timer()
-        self._poll()
+        """Run a pass on every host at once (tests and `live=False` use this)."""
+        for host_id in self.fleet.hosts:
+            self.fleet.poll_now(host_id)
 
     @on(PassDone)
     def _pass_done(self, msg: PassDone) -> None:
         if not self.has_main():
+            if not self._main_seen:  # a pass before the screen is up is shown when it is
+                self._early_passes[msg.result.host_id] = msg
             return
+        result = msg.result
         self.passes += 1
-        self.stale = False
+        self.stale_hosts.discard(result.host_id)
         screen = self.main
-        screen.table.set_figures(msg.result.domains)
-        self._show_host()
-        if screen.perf.display:
+        screen.table.set_host_figures(result.host_id, result.domains)
+        self._show_hosts(result.host_id)
+        if screen.perf.display and screen.graphs_follow(result.host_id):
             screen.show_graphs()
             screen.perf.refresh_graphs()
         screen.bindings_changed()
-        if msg.result.took_s > self.host.interval:
-            self.report("warn", f"a pass took {msg.result.took_s:.1f} s, longer than the "
-                        f"{self.host.interval:g} s interval", notify=False)
+        interval = self.fleet.hosts[result.host_id].interval
+        if result.took_s > interval:
+            where = f" on {result.host_id}" if self.several else ""
+            self.report("warn", f"a pass{where} took {result.took_s:.1f} s, longer than the "
+                        f"{interval:g} s interval", notify=False)
+
+    def _mark_stale(self, host_id: str) -> None:
+        """Keep a lost host's last figures on screen, marked stale."""
+        host = self.fleet.hosts[host_id]
+        if host_id not in self.stale_hosts and host.last is not None:
+            self.stale_hosts.add(host_id)
+            self.main.table.set_host_figures(host_id, self.fleet.domains(host_id), stale=True)
 
     @on(PassFailed)
     def _pass_failed(self, msg: PassFailed) -> None:
+        if msg.lost and msg.host_id not in self._last_link_text:
+            self.report("error", msg.text, kind="connection")
+            self._last_link_text[msg.host_id] = msg.text  # the lost status repeats it
         if not self.has_main():
             return
         if msg.lost:
-            if not self.stale and self.host.last is not None:
-                self.stale = True
-                self.main.table.set_figures(self.host.last.domains, stale=True)
-            self._show_host()
+            self._mark_stale(msg.host_id)
+            self._show_hosts()
         else:
             self.report("error", msg.text, notify=False)
 
-    def _show_host(self) -> None:
+    def _show_hosts(self, only: str | None = None) -> None:
+        """Header and Hosts pane; after one host's pass, only that host's row changes."""
         try:
             bar = self.main.query_one(HostBar)
+            pane = self.main.query_one(HostsPane)
         except NoMatches:
             return
-        bar.show(self.host.last, self.host.status, interval=self.host.interval,
-                 stale=self.stale, show_timing=self.live, ascii=self.settings.ascii)
+        hosts = list(self.fleet.hosts.values())
+        if self.several:
+            bar.show_fleet(hosts, self.stale_hosts, show_timing=self.live,
+                           ascii=self.settings.ascii)
+        else:
+            host = hosts[0]
+            bar.show(host.last, host.status, interval=host.interval, stale=self.stale,
+                     show_timing=self.live, ascii=self.settings.ascii)
+        if pane.display:
+            rows = hosts if only is None else [self.fleet.hosts[only]]
+            pane.show(rows, self.stale_hosts, show_timing=self.live)
 
     @on(LinkChanged)
     def _link(self, msg: LinkChanged) -> None:
         st = msg.status
+        last = self._last_link_text.get(st.host_id)
         if st.state is LinkState.LOST and st.retry_in is not None and st.message:
-            if self._last_link_text != st.message:
+            if last != st.message:
                 self.report("error", st.message, kind="connection")
-                self._last_link_text = st.message
+                self._last_link_text[st.host_id] = st.message
         elif st.state is LinkState.CONNECTED:
-            self._last_link_text = None
+            self._last_link_text.pop(st.host_id, None)
             self.report("info", st.message, notify=self.passes > 0, kind="connection")
         if not self.has_main():
             return  # the log line above waits for the Log pane; the rest is for the screen
-        if st.state is LinkState.CONNECTED:
-            self.poll_now()
-        if st.state is LinkState.LOST and self.host.last is not None and not self.stale:
-            self.stale = True
-            self.main.table.set_figures(self.host.last.domains, stale=True)
-        self._show_host()
+        if st.state is LinkState.LOST:
+            self._mark_stale(st.host_id)
+        self._show_hosts()
         self.main.bindings_changed()
 
     @on(DomainEventArrived)
     def _event(self, msg: DomainEventArrived) -> None:
-        self.report("info", f"event: {msg.event.text}", notify=False, kind="event")
+        where = f"{msg.event.host_id}: " if self.several else ""
+        self.report("info", f"event: {where}{msg.event.text}", notify=False, kind="event")
 
     @on(DomainChanged)
     def _domain_changed(self, msg: DomainChanged) -> None:
         if not self.has_main():
             return
-        self.main.table.update_one(msg.uuid, msg.figures)
+        self.main.table.update_one(msg.ref, msg.figures)
         self.main.bindings_changed()
 
-    # -- actions -------------------------------------------------------------------------
-    def host_label(self) -> str:
-        """The host as the operator knows it: its hostname once known, else the URI."""
-        info = self.host.info
-        return info.hostname if info is not None else self.host.uri
-
-    def push_dialog(self, screen: Screen[bool], callback: Callable[[bool | None], None]) -> None:
-        """Push a question; keys typed while it opens wait for it (see `typeahead`)."""
-        self._hold_keys()
-        self.push_screen(screen, callback)
-
-    def _hold_keys(self) -> None:
-        """From now until a dialog takes them, keys wait instead of reaching the table."""
-        if not self.type_ahead.holding:
-            self.type_ahead.hold()
-            self.set_timer(HOLD_LIMIT_S + 0.1, self._free_held_keys)
-
-    def _free_held_keys(self) -> None:
-        if self.type_ahead.overdue():
-            count = self.type_ahead.release(None)
-            self.report("warn", f"a dialog did not open: {count} keys typed meanwhile were "
-                        "dropped", notify=False)
-
-    def request_action(self, fig: DomainFigures, name: str) -> None:
-        """Ask first if the settings say so for this action, then run it in a worker.
-        Undefine, and force off of a domain with a managed-save image, always ask for
-        the domain's name."""
-        spec = ACTIONS[name]
-        ask = spec.type_name or self.settings.confirm.get(name, spec.confirm)
-        if name == "destroy":
-            self._hold_keys()  # the dialog opens after a detail read: keys wait for it
-            self._destroy_checked(fig, self._question(fig, spec.label), ask)
-            return
-        if not ask:
-            self._run_action(fig.uuid, fig.name, name)
-            return
-        go = partial(self._confirmed, fig.uuid, fig.name, name)
-        what = self._question(fig, spec.label)
-        if spec.type_name:
-            self.push_dialog(TypeNameScreen(f"{what} Type its name to confirm.", fig.name), go)
-        else:
-            self.push_dialog(ConfirmScreen(what, spec.help), go)
-
-    def _question(self, fig: DomainFigures, label: str) -> str:
-        return f"{label} {fmt.visible(fig.name)} on {fmt.visible(self.host_label())}?"
-
-    @work(exclusive=False, group="actions", exit_on_error=False)
-    async def _destroy_checked(self, fig: DomainFigures, what: str, ask: bool) -> None:
-        """Force off asks for the name when a managed-save image would be orphaned."""
-        try:
-            detail = await self.host.detail(fig.uuid)
-            saved = bool(detail.managed_save)
-        except BackendError:
-            saved = False
-        go = partial(self._confirmed, fig.uuid, fig.name, "destroy")
-        if saved:
-            self.push_dialog(TypeNameScreen(
-                f"{what} It has a managed-save image. Type its name to confirm.", fig.name), go)
-        elif ask:
-            self.push_dialog(ConfirmScreen(what, ACTIONS["destroy"].help), go)
-        else:
-            self.type_ahead.release(self.focused)
-            go(True)
-
-    def _confirmed(self, uuid: str, name: str, action: str, ok: bool | None) -> None:
-        if ok:
-            self._run_action(uuid, name, action)
-        else:
-            self.report("info", f"{ACTIONS[action].label} {name}: cancelled", notify=False,
-                        kind="action")
-
-    @work(exclusive=False, group="actions", exit_on_error=False)
-    async def _run_action(self, uuid: str, name: str, action: str) -> None:
-        self.report("info", f"{ACTIONS[action].label} {name}: under way…", notify=False,
-                    kind="action")
-        try:
-            text = await self.host.act(uuid, action)
-        except BackendError as err:
-            self.post_message(ActionDone(uuid, action, False, str(err)))
-        else:
-            self.post_message(ActionDone(uuid, action, True, text))
-
-    @on(ActionDone)
-    def _action_done(self, msg: ActionDone) -> None:
-        self.report("info" if msg.ok else "error", msg.text, kind="action")
-        if not self.has_main():
-            return
-        if msg.ok and msg.action == "shutdown":
-            self.set_timer(self.settings.shutdown_timeout,
-                           partial(self._shutdown_overdue, msg.uuid))
-        self._refresh_one(msg.uuid)
-
-    @work(exclusive=False, group="refresh", exit_on_error=False)
-    async def _refresh_one(self, uuid: str) -> None:
-        """Re-read the domain an action touched (drivers that emit no event, too)."""
-        try:
-            fig = await self.host.refresh_domain(uuid)
-        except BackendError:
-            return
-        self.post_message(DomainChanged(uuid, fig))
-
-    def _shutdown_overdue(self, uuid: str) -> None:
-        """A graceful shutdown still running after the timeout: say so, offer force off."""
-        last = self.host.last
-        fig = last.domains.get(uuid) if last is not None else None
-        if fig is None or not fig.sample.state.active:
-            return
-        wait = f"{self.settings.shutdown_timeout:g} s"
-        self.report("warn", f"{fig.name} has not shut down after {wait}: the guest may "
-                    "ignore the request (no ACPI or PV shutdown support)")
-        self.push_dialog(
-            ConfirmScreen(f"{fmt.visible(fig.name)} on {fmt.visible(self.host_label())} has not "
-                          f"shut down after {wait}. Force it off?", ACTIONS["destroy"].help),
-            partial(self._confirmed, uuid, fig.name, "destroy"),
-        )
+    def host_label(self, host_id: str | None = None) -> str:
+        """A host as the operator knows it: its name in a fleet; alone, its hostname once
+        known, else the URI."""
+        host = self.fleet.hosts[host_id] if host_id is not None else self.host
+        if self.several:
+            return host.id
+        return host.info.hostname if host.info is not None else host.uri
 
     # -- screens -------------------------------------------------------------------------
     def open_detail(self, fig: DomainFigures) -> None:
-        self.push_screen(DetailScreen(self.host, fig.uuid, fig.name))
+        self.push_screen(DetailScreen(self.fleet.hosts[fig.host], fig.uuid, fig.name))
 
     def help_rows(self) -> list[tuple[str, str, str]]:
-        return self.main.help_rows()
+        """The keys of the screen on top (the main screen also says why an action is
+        unavailable now)."""
+        screen = self.screen
+        if isinstance(screen, MainScreen):
+            return screen.help_rows()
+        rows: dict[str, tuple[str, str, str]] = {}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if binding.description and binding.description not in rows:
+                rows[binding.description] = (self.get_key_display(binding) if key == binding.key
+                                             else key, binding.description, "")
+        return list(rows.values())
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_rows()))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_rows()))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
         yield from super().get_system_commands(screen)
@@ -397,10 +335,8 @@ class XentuiApp(App[int]):
             yield from screen.palette_commands()
 
     async def on_unmount(self) -> None:
-        self.host.status_listeners.clear()
-        self.host.event_listeners.clear()
-        self.host.domain_listeners.clear()
-        await self.host.close()
+        self._unsubscribe()
+        await self.fleet.close()
 
 
 def unicode_terminal() -> bool:
@@ -413,7 +349,7 @@ def unicode_terminal() -> bool:
 
 
 def make_app(
-    uri: str,
+    uri: str | list[str] | list[HostEntry],
     *,
     readonly: bool = False,
     interval: float | None = None,
@@ -422,23 +358,29 @@ def make_app(
     live: bool = True,
     log_to_file: bool | None = None,
 ) -> XentuiApp:
-    """The one factory the CLI, tests and benchmarks use."""
+    """The one factory the CLI, tests and benchmarks use: one URI, several, or named
+    hosts. Without `settings`, the user's settings file is read."""
     problems: list[str] = []
     if settings is None:
         settings, problems = load_settings()
         if not settings.ascii and not unicode_terminal():
             settings = replace(settings, ascii=True)
-    host = Host(uri, readonly=readonly, interval=interval or settings.interval,
-                per_domain=per_domain)
+    items: list[str | HostEntry] = [uri] if isinstance(uri, str) else list(uri)
+    entries = [e if isinstance(e, HostEntry) else HostEntry("", e) for e in items]
+    fleet = build_fleet(entries, readonly=readonly, interval=interval or settings.interval,
+                        per_domain=per_domain, live=live)
     use_file = settings.log_file if log_to_file is None else log_to_file
-    logfile = JsonLineLog(state_dir() / "events.jsonl") if use_file else None
-    return XentuiApp(host, settings, logfile=logfile, live=live, problems=problems)
+    logfile = JsonLineLog(log_path()) if use_file else None
+    return XentuiApp(fleet, settings, logfile=logfile, live=live, problems=problems)
 
 
 def run_console(opts: Options) -> int:
     """Run the console for the CLI's options; returns the exit code."""
-    app = make_app(
-        opts.uri, readonly=opts.readonly, interval=opts.interval, per_domain=opts.per_domain
-    )
+    settings, problems = load_settings()
+    if not settings.ascii and not unicode_terminal():
+        settings = replace(settings, ascii=True)
+    fleet = open_fleet(opts, settings.hosts, opts.interval or settings.interval)
+    logfile = JsonLineLog(log_path()) if settings.log_file else None
+    app = XentuiApp(fleet, settings, logfile=logfile, problems=problems)
     app.run()
     return app.return_code or 0

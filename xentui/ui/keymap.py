@@ -15,14 +15,21 @@ def _keys(text: str) -> list[str]:
 
 
 def check_keymap(
-    keymap: dict[str, str], bindings: Iterable[Binding]
+    keymap: dict[str, str],
+    bindings: Iterable[Binding],
+    *,
+    scopes: Iterable[Iterable[Binding]] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """The overrides that can be applied, and one message per one that cannot.
 
     An override is refused if its id is unknown, a key is malformed, or a key would
-    then belong to two bindings (say `start = "q"` while `q` quits).
+    then belong to two bindings of one scope (say `start = "q"` while `q` quits).
+    `scopes` are the sets of bindings active together (the App's with each screen's);
+    by default all `bindings` are one scope.
     """
-    known = {b.id: b for b in bindings if b.id}
+    every = list(bindings)
+    known = {b.id: b for b in every if b.id}
+    groups = [[b for b in scope if b.id] for scope in scopes] if scopes else [every]
     problems: list[str] = []
     accepted: dict[str, str] = {}
     for bid, keys in keymap.items():
@@ -33,9 +40,20 @@ def check_keymap(
         else:
             accepted[bid] = keys
     while True:
+        clash = _first_clash(groups, accepted, problems)
+        if clash is None or clash not in accepted:
+            return accepted, problems
+        del accepted[clash]
+
+
+def _first_clash(
+    groups: list[list[Binding]], accepted: dict[str, str], problems: list[str]
+) -> str | None:
+    """The id that must give up its override for a clash in some scope (None: none)."""
+    for group in groups:
         owner: dict[str, str] = {}
-        clash: str | None = None
-        for bid, binding in known.items():
+        for binding in group:
+            bid = binding.id or ""
             for key in _keys(accepted.get(bid, binding.key)):
                 other = owner.setdefault(key, bid)
                 if other != bid:
@@ -44,9 +62,5 @@ def check_keymap(
                         f"keymap: {key!r} would belong to both {other} and {bid}; "
                         f"{clash} keeps its default"
                     )
-                    break
-            if clash:
-                break
-        if clash is None or clash not in accepted:
-            return accepted, problems
-        del accepted[clash]
+                    return clash
+    return None

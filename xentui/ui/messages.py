@@ -1,26 +1,28 @@
-"""Messages from the backend's callbacks and workers to the UI (posted, never direct)."""
+"""Messages from the fleet's feed and from workers to the UI (posted, never direct).
+Every one carries its host."""
 
 from __future__ import annotations
 
 from textual.message import Message
 
-from xentui.backend.models import DomainEvent, DomainFigures, LinkStatus, PassResult
+from xentui.backend.models import DomainEvent, DomainFigures, DomainRef, LinkStatus, PassResult
 
 
 class PassDone(Message):
-    """A sampling pass finished. Bursts coalesce: only the newest matters."""
+    """A host's pass finished. Bursts coalesce per host: only its newest matters."""
 
     def __init__(self, result: PassResult) -> None:
         super().__init__()
         self.result = result
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, PassDone)
+        return isinstance(message, PassDone) and message.result.host_id == self.result.host_id
 
 
 class PassFailed(Message):
-    def __init__(self, text: str, lost: bool) -> None:
+    def __init__(self, host_id: str, text: str, lost: bool) -> None:
         super().__init__()
+        self.host_id = host_id
         self.text = text
         self.lost = lost
 
@@ -38,23 +40,23 @@ class DomainEventArrived(Message):
 
 
 class DomainChanged(Message):
-    """One domain was re-read after an event; None when it no longer exists."""
+    """One domain was re-read between passes; None when it no longer exists."""
 
-    def __init__(self, uuid: str, figures: DomainFigures | None) -> None:
+    def __init__(self, ref: DomainRef, figures: DomainFigures | None) -> None:
         super().__init__()
-        self.uuid = uuid
+        self.ref = ref
         self.figures = figures
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, DomainChanged) and message.uuid == self.uuid
+        return isinstance(message, DomainChanged) and message.ref == self.ref
 
 
 class ActionDone(Message):
     """A lifecycle action ended: ok with what happened, or not with the reason."""
 
-    def __init__(self, uuid: str, action: str, ok: bool, text: str) -> None:
+    def __init__(self, ref: DomainRef, action: str, ok: bool, text: str) -> None:
         super().__init__()
-        self.uuid = uuid
+        self.ref = ref
         self.action = action
         self.ok = ok
         self.text = text

@@ -8,7 +8,6 @@ domain that vanished, or a read that failed, shows as a message, never a crash.
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from rich.console import Group, RenderableType
@@ -22,10 +21,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from xentui.backend.detail import DomainDetail
-from xentui.backend.domxml import parse_devices
-from xentui.backend.host import Host
-from xentui.backend.models import DeviceRates, DomainFigures
+from xentui.backend.api import HostBackend as Host
+from xentui.backend.models import DeviceRates, DomainDetail, DomainFigures
 from xentui.ui import format as fmt
 
 _MEMORY_FIELDS = (
@@ -55,31 +52,6 @@ def _grid(title: str) -> Table:
         expand=False,
     )
     return table
-
-
-def device_sources(xml: str) -> dict[str, str]:
-    """Target dev -> where it points (disk file/device, NIC bridge/network and MAC)."""
-    try:
-        root = ET.fromstring(xml)
-    except ET.ParseError:
-        return {}
-    out: dict[str, str] = {}
-    for disk in root.iterfind("devices/disk"):
-        target, source = disk.find("target"), disk.find("source")
-        if target is not None and target.get("dev"):
-            src = (
-                ""
-                if source is None
-                else (source.get("file") or source.get("dev") or source.get("name") or "")
-            )
-            out[target.get("dev", "")] = src
-    for nic in root.iterfind("devices/interface"):
-        target, source, mac = nic.find("target"), nic.find("source"), nic.find("mac")
-        if target is not None and target.get("dev"):
-            where = "" if source is None else (source.get("bridge") or source.get("network") or "")
-            addr = "" if mac is None else mac.get("address", "")
-            out[target.get("dev", "")] = " ".join(x for x in (where, addr) if x)
-    return out
 
 
 def facts_view(detail: DomainDetail, fig: DomainFigures | None) -> RenderableType:
@@ -171,17 +143,16 @@ def _device_table(
 
 def devices_view(detail: DomainDetail, fig: DomainFigures | None) -> RenderableType:
     """Every disk and NIC of the domain with its own rates and cumulative bytes."""
-    devices = parse_devices(detail.xml)
-    sources = device_sources(detail.xml)
+    sources = detail.sources
     sample = fig.sample if fig is not None else None
     rates = fig.rates if fig is not None else None
     disks = {d: (c.rd_bytes, c.wr_bytes) for d, c in (sample.disks if sample else {}).items()}
     nets = {d: (c.rx_bytes, c.tx_bytes) for d, c in (sample.nets if sample else {}).items()}
     parts: list[RenderableType] = [
         _device_table("Disks", ("read/s", "write/s", "read", "written", "source"),
-                      _merge(devices.disks, disks), rates.disks if rates else {}, disks, sources),
+                      _merge(detail.disks, disks), rates.disks if rates else {}, disks, sources),
         _device_table("Network interfaces", ("rx/s", "tx/s", "rx", "tx", "bridge, MAC"),
-                      _merge(devices.nets, nets), rates.nets if rates else {}, nets, sources),
+                      _merge(detail.nets, nets), rates.nets if rates else {}, nets, sources),
     ]
     if sample is not None and not sample.state.active:
         parts.append(Text("No counters while the domain is not running.", style="dim"))

@@ -1,5 +1,5 @@
-"""The main screen: header, Domains, Performance and Log panes, filter, footer; the keys
-that act on the selected domain live here."""
+"""The main screen: header, Hosts (a fleet), Domains, Performance and Log panes, filter,
+footer; the keys that act on the selected domain live here."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from textual.widgets import Footer, Input
 
 from xentui.backend.actions import ACTIONS, why_not
 from xentui.backend.models import DomainFigures
-from xentui.config import COLUMNS
 from xentui.ui import format as fmt
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.event_log import EventLog
 from xentui.ui.widgets.graphs import PerformanceView
 from xentui.ui.widgets.host_bar import HostBar
+from xentui.ui.widgets.hosts_pane import HostsPane
 
 if TYPE_CHECKING:
     from xentui.ui.app import XentuiApp
@@ -69,6 +69,8 @@ class MainScreen(Screen[None]):
         Binding("I", "sort_reverse", "Reverse sort", show=False, id="sort-reverse",
                 priority=True),
         Binding("G", "graph_mode", "Host graphs", show=False, id="graph-mode", priority=True),
+        Binding("1", "toggle_pane('hosts')", "Hide/show Hosts", show=False, id="toggle-hosts",
+                priority=True),
         Binding("2", "toggle_pane('performance')", "Hide/show Performance", show=False,
                 id="toggle-performance", priority=True),
         Binding("3", "toggle_pane('log')", "Hide/show Log", show=False, id="toggle-log",
@@ -89,8 +91,13 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         s = self.xapp.settings
+        several = self.xapp.several
         yield HostBar(id="hostbar")
-        table = DomainTable(s.columns, sort=s.sort, reverse=s.reverse, ascii=s.ascii,
+        hosts = HostsPane(id="hosts")
+        hosts.display = several
+        yield hosts
+        columns = ("host", *s.columns) if several and "host" not in s.columns else s.columns
+        table = DomainTable(columns, sort=s.sort, reverse=s.reverse, ascii=s.ascii,
                             id="domains")
         table.border_title = "Domains"
         yield table
@@ -128,10 +135,20 @@ class MainScreen(Screen[None]):
         uuid = self.table.selected
         return None if uuid is None else self.table.figures.get(uuid)
 
+    def graph_host(self) -> str:
+        """The host the Performance pane is about: the selected domain's."""
+        fig = self.selected()
+        return fig.host if fig is not None else self.xapp.host.id
+
+    def graphs_follow(self, host_id: str) -> bool:
+        """Whether a pass of this host changes what the Performance pane shows."""
+        return self.graph_host() == host_id
+
     def show_graphs(self) -> None:
-        history = self.xapp.host.history
+        host_id = self.graph_host()
+        history = self.xapp.fleet.hosts[host_id].history
         if self.host_wide:
-            names = {u: f.name for u, f in self.table.figures.items()}
+            names = {r.uuid: f.name for r, f in self.table.figures.items() if r.host == host_id}
             self.perf.show_host(history, names)
         else:
             fig = self.selected()
@@ -142,9 +159,9 @@ class MainScreen(Screen[None]):
         """Recompute the footer only when what the actions depend on changed: the
         footer is rebuilt whole, which costs more than the rest of a refresh."""
         fig = self.selected()
-        host = self.xapp.host
+        host = self.xapp.fleet.hosts[fig.host] if fig is not None else self.xapp.host
         key = (
-            None if fig is None else (fig.uuid, fig.sample.state, fig.sample.id),
+            None if fig is None else (fig.ref, fig.sample.state, fig.sample.id),
             host.connected,
             host.caps,
         )
@@ -185,6 +202,16 @@ class MainScreen(Screen[None]):
         box.display = bool(box.value)
         self.set_focus(self.table)
 
+    def _filter_host(self, host_id: str | None) -> None:
+        """Enter on a host in the Hosts pane: list only its domains."""
+        if host_id is None:
+            return
+        box = self.query_one("#filter", Input)
+        box.value = f"host:{host_id}"
+        box.display = True
+        self.table.set_filter(box.value)
+        self.set_focus(self.table)
+
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.value = ""
@@ -198,7 +225,7 @@ class MainScreen(Screen[None]):
         fig = self.selected()
         if fig is None:
             return "no domain selected"
-        host = self.xapp.host
+        host = self.xapp.fleet.hosts[fig.host]
         if not host.connected:
             return "not connected"
         return why_not(ACTIONS[name], fig.sample, host.caps, readonly=host.readonly)
@@ -230,6 +257,9 @@ class MainScreen(Screen[None]):
         self.action_lifecycle(self.pause_action())
 
     def action_detail(self) -> None:
+        if isinstance(self.focused, HostsPane):
+            self._filter_host(self.focused.selected_host())
+            return
         fig = self.selected()
         if fig is not None:
             self.xapp.open_detail(fig)
@@ -281,7 +311,7 @@ class MainScreen(Screen[None]):
 
     # -- view ----------------------------------------------------------------------------
     def action_sort_step(self, step: int) -> None:
-        cols = [c for c in COLUMNS if c in self.xapp.settings.columns]
+        cols = [c.key for c in self.table.columns]
         i = cols.index(self.table.sort_key) if self.table.sort_key in cols else 0
         self.table.set_sort(cols[(i + step) % len(cols)], self.table.reverse)
 
@@ -295,6 +325,12 @@ class MainScreen(Screen[None]):
     def action_toggle_pane(self, which: str) -> None:
         pane = self.query_one(f"#{which}")
         pane.display = not pane.display
+        if which == "hosts":
+            if pane.display:
+                self.xapp._show_hosts()
+            elif self.focused is pane:
+                self.set_focus(self.table)
+            return
         lower = self.query_one("#lower")
         lower.display = self.perf.display or self.log_pane.display
 

@@ -1,7 +1,8 @@
 """The Domains pane: one row per domain, drawn line by line, only what is visible.
 
-Rows are keyed by UUID. A pass stores the new figures and re-sorts only when the order
-can have changed; cells are formatted when a line is drawn, and Textual draws only the
+Rows are keyed by (host, UUID): UUIDs repeat across hosts (Domain-0's is all zeros on
+every Xen host). A host's pass replaces that host's rows and re-sorts only when the
+order can have changed; cells are formatted when a line is drawn, and Textual draws only the
 lines on screen, so domains scrolled out of view cost almost nothing.
 """
 
@@ -20,7 +21,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from xentui.backend.models import DomainFigures, DomainState
+from xentui.backend.models import DomainFigures, DomainRef, DomainState
 from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
 
 STATE_STYLES = {
@@ -48,7 +49,7 @@ class _CachedLine:
 
 
 class DomainTable(ScrollView, can_focus=True):
-    """A sortable, filterable list of domains keyed by UUID."""
+    """A sortable, filterable list of domains keyed by (host, UUID)."""
 
     BINDINGS = [
         # Priority, like the actions: a move and the action typed after it run in order.
@@ -63,9 +64,9 @@ class DomainTable(ScrollView, can_focus=True):
     class SelectionChanged(Message):
         """The cursor moved to another domain (or to none)."""
 
-        def __init__(self, uuid: str | None) -> None:
+        def __init__(self, ref: DomainRef | None) -> None:
             super().__init__()
-            self.uuid = uuid
+            self.ref = ref
 
     class SortChanged(Message):
         def __init__(self, column: str, reverse: bool) -> None:
@@ -88,50 +89,87 @@ class DomainTable(ScrollView, can_focus=True):
         self.reverse = reverse
         self.ascii = ascii
         self.filter_text = ""
-        self.stale = False
-        self.figures: dict[str, DomainFigures] = {}
-        self.order: list[str] = []
-        self._pos: dict[str, int] = {}
-        self._keys: dict[str, tuple[bool, Any]] = {}
+        self.stale_hosts: set[str] = set()
+        self.figures: dict[DomainRef, DomainFigures] = {}
+        self.order: list[DomainRef] = []
+        self._pos: dict[DomainRef, int] = {}
+        self._keys: dict[DomainRef, tuple[Any, ...]] = {}
         self.cursor = 0
-        self.selected: str | None = None
-        self._lines: dict[str, _CachedLine] = {}
+        self.selected: DomainRef | None = None
+        self._lines: dict[DomainRef, _CachedLine] = {}
         self._name_width = 12
         self._header: Strip | None = None
 
     # -- model -----------------------------------------------------------------------
-    def set_figures(self, figures: dict[str, DomainFigures], *, stale: bool = False) -> None:
-        """Take a whole pass; re-sort only if membership or the sort values changed."""
+    @property
+    def stale(self) -> bool:
+        """Whether any host's rows are stale (its link is down)."""
+        return bool(self.stale_hosts)
+
+    def set_columns(self, columns: tuple[str, ...]) -> None:
+        """Show these columns (the Host column comes and goes with the fleet's size)."""
+        cols = [COLUMNS[c] for c in columns if c in COLUMNS]
+        if [c.key for c in cols] != [c.key for c in self.columns]:
+            self.columns = cols
+            self._reorder()
+
+    def _sort_key(self, f: DomainFigures) -> tuple[Any, ...]:
         col = COLUMNS[self.sort_key]
-        keys = {u: (pinned_first(f), col.sort(f)) for u, f in figures.items()}
-        reorder = keys != self._keys or stale != self.stale
-        self.figures = figures
-        self.stale = stale
-        if reorder:
+        if self.sort_key == "host":
+            return (f.host, pinned_first(f))
+        return (pinned_first(f), col.sort(f))
+
+    def set_host_figures(
+        self, host: str, figures: dict[str, DomainFigures], *, stale: bool = False
+    ) -> None:
+        """Take one host's whole pass; re-sort only if membership or sort values changed."""
+        mine = {DomainRef(host, u): f for u, f in figures.items()}
+        others = {r: f for r, f in self.figures.items() if r.host != host}
+        self.figures = {**others, **mine}
+        was_stale = host in self.stale_hosts
+        if stale:
+            self.stale_hosts.add(host)
+        else:
+            self.stale_hosts.discard(host)
+        keys = {r: self._sort_key(f) for r, f in self.figures.items()}
+        if keys != self._keys or stale != was_stale:
             self._keys = keys
             self._reorder()
         self._refresh_visible()
 
-    def update_one(self, uuid: str, fig: DomainFigures | None) -> None:
+    def set_figures(self, figures: dict[str, DomainFigures], *, stale: bool = False) -> None:
+        """Take a pass of a single-host table (its figures say which host)."""
+        host = next(iter(figures.values())).host if figures else ""
+        self.set_host_figures(host, figures, stale=stale)
+
+    def update_one(self, ref: DomainRef, fig: DomainFigures | None) -> None:
         """One domain changed (an event): update its row at once."""
         if fig is None:
-            if uuid not in self.figures:
+            if ref not in self.figures:
                 return
-            self.figures = {u: f for u, f in self.figures.items() if u != uuid}
+            self.figures = {r: f for r, f in self.figures.items() if r != ref}
         else:
-            self.figures = {**self.figures, uuid: fig}
-        col = COLUMNS[self.sort_key]
-        self._keys = {u: (pinned_first(f), col.sort(f)) for u, f in self.figures.items()}
+            self.figures = {**self.figures, ref: fig}
+        self._keys = {r: self._sort_key(f) for r, f in self.figures.items()}
         self._reorder()
 
+    def by_uuid(self, uuid: str) -> DomainFigures | None:
+        """The first listed domain with this UUID (a single host has one)."""
+        return next((f for r, f in self.figures.items() if r.uuid == uuid), None)
+
     def _reorder(self) -> None:
-        col = COLUMNS[self.sort_key]
         visible = [f for f in self.figures.values() if matches(f, self.filter_text)]
         visible.sort(key=lambda f: f.name.casefold())
-        visible.sort(key=lambda f: col.sort(f), reverse=self.reverse)
-        visible.sort(key=pinned_first)
-        self.order = [f.uuid for f in visible]
-        self._pos = {u: i for i, u in enumerate(self.order)}
+        if self.sort_key == "host":
+            # Each host's Domain-0 at the top of its group, then by name.
+            visible.sort(key=pinned_first)
+            visible.sort(key=lambda f: f.host.casefold(), reverse=self.reverse)
+        else:
+            col = COLUMNS[self.sort_key]
+            visible.sort(key=lambda f: col.sort(f), reverse=self.reverse)
+            visible.sort(key=pinned_first)
+        self.order = [f.ref for f in visible]
+        self._pos = {r: i for i, r in enumerate(self.order)}
         longest = max((cell_len(COLUMNS["name"].cell(f)) for f in visible), default=4)
         self._name_width = max(8, min(32, longest))
         self._header = None
@@ -158,7 +196,7 @@ class DomainTable(ScrollView, can_focus=True):
         top = int(self.scroll_offset.y)
         shown = self.order[top : top + max(1, self.size.height)]
         if any(
-            (c := self._lines.get(u)) is None or c.fig is not self.figures.get(u) for u in shown
+            (c := self._lines.get(r)) is None or c.fig is not self.figures.get(r) for r in shown
         ):
             self.refresh()
 
@@ -172,8 +210,7 @@ class DomainTable(ScrollView, can_focus=True):
         self.post_message(self.SortChanged(key, reverse))
 
     def _resort(self) -> None:
-        col = COLUMNS[self.sort_key]
-        self._keys = {u: (pinned_first(f), col.sort(f)) for u, f in self.figures.items()}
+        self._keys = {r: self._sort_key(f) for r, f in self.figures.items()}
         self._reorder()
 
     def set_filter(self, text: str) -> None:
@@ -181,11 +218,16 @@ class DomainTable(ScrollView, can_focus=True):
             self.filter_text = text
             self._reorder()
 
-    def select(self, uuid: str) -> bool:
-        """Move the cursor to a domain if it is listed."""
-        if uuid not in self._pos:
+    def select(self, key: DomainRef | str) -> bool:
+        """Move the cursor to a domain if it is listed (a bare UUID: the first match)."""
+        if isinstance(key, str):
+            found = next((r for r in self.order if r.uuid == key), None)
+            if found is None:
+                return False
+            key = found
+        if key not in self._pos:
             return False
-        self._move_to(self._pos[uuid])
+        self._move_to(self._pos[key])
         return True
 
     # -- cursor ------------------------------------------------------------------------
@@ -259,9 +301,9 @@ class DomainTable(ScrollView, can_focus=True):
             self._header = Strip(segs)
         return self._header
 
-    def _row_strip(self, fig: DomainFigures, selected: bool) -> Strip:
+    def _row_strip(self, fig: DomainFigures, selected: bool, stale: bool) -> Strip:
         state = fig.sample.state
-        base = DIM if state in (DomainState.SHUTOFF, DomainState.NOSTATE) or self.stale else None
+        base = DIM if state in (DomainState.SHUTOFF, DomainState.NOSTATE) or stale else None
         segs: list[Segment] = []
         for col in self.columns:
             style = base or Style()
@@ -284,15 +326,16 @@ class DomainTable(ScrollView, can_focus=True):
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self.order):
             return Strip.blank(width)
-        uuid = self.order[index]
-        fig = self.figures[uuid]
+        ref = self.order[index]
+        fig = self.figures[ref]
         selected = index == self.cursor
-        cached = self._lines.get(uuid)
+        stale = ref.host in self.stale_hosts
+        cached = self._lines.get(ref)
         if cached is None or cached.fig is not fig or cached.selected != selected or (
-            cached.stale != self.stale
+            cached.stale != stale
         ):
-            cached = _CachedLine(fig, selected, self.stale, self._row_strip(fig, selected))
-            self._lines[uuid] = cached
+            cached = _CachedLine(fig, selected, stale, self._row_strip(fig, selected, stale))
+            self._lines[ref] = cached
             if len(self._lines) > 4 * max(self.size.height, 10):
-                self._lines = {uuid: cached}
+                self._lines = {ref: cached}
         return cached.strip.crop_extend(sx, sx + width, None)

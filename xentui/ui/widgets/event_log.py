@@ -77,8 +77,6 @@ class EventLog(RichLog):
             classes=classes,
         )
         self.mirror = mirror
-        self.count = 0
-        """Lines added since start (the pane keeps only the last `max_lines`)."""
         self._mirror_failed = False
 
     def add(
@@ -93,7 +91,6 @@ class EventLog(RichLog):
         """Append `HH:MM:SS TAG text`; mirror it to the file as a JSON record if set."""
         when = time.time() if when is None else when
         self.write(log_line(level, text, when))
-        self.count += 1
         mirror = self.mirror
         if mirror is None or self._mirror_failed:
             return

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
-from xentui.backend.history import History, Series
+from xentui.backend.history import METRICS, History, Series
 from xentui.ui import format as fmt
 
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -260,7 +260,7 @@ def domain_plots(history: History, uuid: str) -> list[Plot]:
     """One domain's figures, most important first."""
     s = {
         m: history.series(uuid, m)
-        for m in ("cpu_pct", "mem_kib", "disk_rd_bps", "disk_wr_bps", "net_rx_bps", "net_tx_bps")
+        for m in METRICS
     }
     disk = _rate_scale(s["disk_rd_bps"], s["disk_wr_bps"])
     net = _rate_scale(s["net_rx_bps"], s["net_tx_bps"])

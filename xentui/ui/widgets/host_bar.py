@@ -1,4 +1,5 @@
-"""The header: the host, its memory, Dom0's load, domains by state, the link's state."""
+"""The header: the host, its memory, Dom0's load, domains by state, the link's state;
+for a fleet, the same summed over every host."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import Counter
 from rich.text import Text
 from textual.widgets import Static
 
+from xentui.backend.api import HostBackend
 from xentui.backend.models import LinkState, LinkStatus, PassResult
 from xentui.ui import format as fmt
 
@@ -109,3 +111,46 @@ class HostBar(Static):
     ) -> None:
         text = host_lines(result, status, interval=interval, stale=stale, show_timing=show_timing)
         self.update(to_ascii(text) if ascii else text)
+
+    def show_fleet(
+        self, hosts: list[HostBackend], stale: set[str], *, show_timing: bool = True,
+        ascii: bool = False,
+    ) -> None:
+        text = fleet_lines(hosts, stale, show_timing=show_timing)
+        self.update(to_ascii(text) if ascii else text)
+
+
+def fleet_lines(hosts: list[HostBackend], stale: set[str], *, show_timing: bool = True) -> Text:
+    """The header of a fleet: three lines summing every host (text from hosts is literal)."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    links = Counter(h.status.state for h in hosts)
+    if hosts and all(h.uri.startswith("demo://") for h in hosts):
+        out.append("DEMO", style="bold reverse")
+        out.append(" simulated · ")
+    out.append(f"Fleet of {len(hosts)} hosts", style="bold")
+    out.append(" · ")
+    out.append(f"● {links[LinkState.CONNECTED]} connected", style="green")
+    lost = [h for h in hosts if h.status.state is not LinkState.CONNECTED]
+    if lost:
+        out.append(" · ")
+        out.append(f"✖ {len(lost)} not: {', '.join(fmt.visible(h.id) for h in lost)}",
+                   style="bold red")
+    out.append("\n")
+    infos = [h.info for h in hosts if h.info is not None]
+    total = sum(i.memory_kib for i in infos)
+    free = sum(i.free_kib or 0 for i in infos)
+    cpus = sum(i.cpus for i in infos)
+    results = [h.last for h in hosts if h.last is not None]
+    given = sum(f.sample.mem_kib or 0 for r in results for f in r.domains.values())
+    out.append(f"{cpus} CPUs · Mem {fmt.bytes_kib(total)} total, {fmt.bytes_kib(free)} free, ")
+    out.append(f"{fmt.bytes_kib(given)} to domains\n")
+    states = Counter(f.sample.state.value for r in results for f in r.domains.values())
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    out.append(f"Domains {sum(states.values())} ({parts})")
+    if show_timing and results:
+        slow = max(hosts, key=lambda h: h.last.took_s if h.last is not None else -1.0)
+        if slow.last is not None:
+            out.append(f" · slowest pass {slow.last.took_s * 1000:.0f} ms ({fmt.visible(slow.id)})")
+    if stale:
+        out.append(f" · STALE: {', '.join(sorted(stale))}", style="bold red")
+    return out

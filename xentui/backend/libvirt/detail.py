@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import libvirt
-
-from xentui.backend.capabilities import Capabilities
-from xentui.backend.errors import DomainGone, libvirt_message, translate
-from xentui.backend.models import DomainState
+from xentui.backend.errors import DomainGone
+from xentui.backend.libvirt.domxml import device_sources, parse_devices
+from xentui.backend.libvirt.errors import libvirt_message, translate
+from xentui.backend.models import Capabilities, DomainDetail, DomainState, VcpuInfo
 
 T = TypeVar("T")
 
@@ -35,33 +34,6 @@ def reason_text(state: DomainState, reason: int) -> str:
         if attr.startswith(prefix) and getattr(libvirt, attr) == reason:
             return attr[len(prefix):].lower().replace("_", " ")
     return str(reason)
-
-
-@dataclass(frozen=True, slots=True)
-class VcpuInfo:
-    number: int
-    state: str
-    cpu_time_ns: int
-    pcpu: int
-
-
-@dataclass(frozen=True, slots=True)
-class DomainDetail:
-    """A domain's full picture at one moment; items a driver lacks are None/empty."""
-
-    uuid: str
-    name: str
-    state: DomainState
-    reason: str
-    persistent: bool
-    autostart: bool | None
-    managed_save: bool | None
-    vcpus: list[VcpuInfo] = field(default_factory=list)
-    memory: dict[str, int] = field(default_factory=dict)
-    snapshots: list[str] = field(default_factory=list)
-    xml: str = ""
-    notes: list[str] = field(default_factory=list)
-    """What could not be read, said plainly."""
 
 
 _VCPU_STATES = {0: "offline", 1: "running", 2: "blocked"}
@@ -143,6 +115,8 @@ def read_detail(
         snapshots: list[str] = []
         if caps is None or caps.snapshots:
             snapshots = _try(notes, "snapshots", lambda: dom.snapshotListNames(0), [])
+        xml = dom.XMLDesc(0)
+        devices = parse_devices(xml)
         return DomainDetail(
             uuid=uuid,
             name=dom.name(),
@@ -156,7 +130,10 @@ def read_detail(
             vcpus=vcpus,
             memory=dict(memory),
             snapshots=list(snapshots),
-            xml=dom.XMLDesc(0),
+            xml=xml,
+            disks=devices.disks,
+            nets=devices.nets,
+            sources=device_sources(xml),
             notes=notes,
         )
     except libvirt.libvirtError as err:

@@ -12,7 +12,6 @@ class DomainDevices:
 
     disks: tuple[str, ...] = ()
     nets: tuple[str, ...] = ()
-    balloon: bool = False
 
 
 def parse_devices(xml: str) -> DomainDevices:
@@ -42,6 +41,29 @@ def parse_devices(xml: str) -> DomainDevices:
         dev = target.get("dev") if target is not None else None
         if dev and dev not in nets:
             nets.append(dev)
-    balloon = devices.find("memballoon")
-    has_balloon = balloon is not None and balloon.get("model") != "none"
-    return DomainDevices(tuple(disks), tuple(nets), has_balloon)
+    return DomainDevices(tuple(disks), tuple(nets))
+
+
+def device_sources(xml: str) -> dict[str, str]:
+    """Target dev -> where it points (disk file/device, NIC bridge/network and MAC)."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return {}
+    out: dict[str, str] = {}
+    for disk in root.iterfind("devices/disk"):
+        target, source = disk.find("target"), disk.find("source")
+        if target is not None and target.get("dev"):
+            src = (
+                ""
+                if source is None
+                else (source.get("file") or source.get("dev") or source.get("name") or "")
+            )
+            out[target.get("dev", "")] = src
+    for nic in root.iterfind("devices/interface"):
+        target, source, mac = nic.find("target"), nic.find("source"), nic.find("mac")
+        if target is not None and target.get("dev"):
+            where = "" if source is None else (source.get("bridge") or source.get("network") or "")
+            addr = "" if mac is None else mac.get("address", "")
+            out[target.get("dev", "")] = " ".join(x for x in (where, addr) if x)
+    return out

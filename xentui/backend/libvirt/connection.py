@@ -8,13 +8,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import libvirt
-
-from xentui.backend import events
-from xentui.backend.errors import ConnectError, ConnectionLost, libvirt_message
-from xentui.backend.eventloop import ensure_event_loop
+from xentui.backend.errors import ConnectError, ConnectionLost
+from xentui.backend.libvirt import events
+from xentui.backend.libvirt.errors import LOST_CODES, libvirt_message
+from xentui.backend.libvirt.eventloop import ensure_event_loop
 from xentui.backend.models import DomainEvent
 
 T = TypeVar("T")
@@ -32,7 +32,6 @@ _CLOSE_REASONS = {
     libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT: "closed by the client",
 }
 
-_LOST_CODES = {libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC, libvirt.VIR_ERR_INVALID_CONN}
 _LOST_WORDS = ("client socket is closed", "not connected", "connection reset", "end of file")
 
 
@@ -40,6 +39,20 @@ def is_local(uri: str) -> bool:
     """Whether a URI names this machine's hypervisor (no remote host part)."""
     host = urlsplit(uri).hostname
     return host in (None, "", "localhost", "127.0.0.1", "::1") and "+ssh" not in uri
+
+
+def with_no_tty(uri: str) -> str:
+    """An ssh URI with `no_tty=1` unless the user chose: ssh must never prompt for a
+    password or a host key over the screen (it would hang the connection silently)."""
+    parts = urlsplit(uri)
+    if "+ssh" not in parts.scheme or any(k == "no_tty" for k, _ in parse_qsl(parts.query)):
+        return uri
+    return f"{uri}{'&' if parts.query else '?'}no_tty=1"
+
+
+def host_label(uri: str) -> str:
+    """A short name for the host behind a URI: its host part, else 'localhost'."""
+    return urlsplit(uri).hostname or "localhost"
 
 
 def in_process(uri: str) -> bool:
@@ -51,7 +64,7 @@ def in_process(uri: str) -> bool:
 def is_connection_error(err: libvirt.libvirtError) -> bool:
     """Whether a libvirt error means the connection itself is gone."""
     msg = (err.get_error_message() or "").lower()
-    return err.get_error_code() in _LOST_CODES or any(w in msg for w in _LOST_WORDS)
+    return err.get_error_code() in LOST_CODES or any(w in msg for w in _LOST_WORDS)
 
 
 def _open_blocking(uri: str, readonly: bool) -> libvirt.virConnect:

@@ -16,10 +16,9 @@ from dataclasses import replace
 from typing import Any
 
 import libvirt
-
-from xentui.backend.capabilities import BULK_ALL, ZERO_UUID
-from xentui.backend.domxml import DomainDevices, parse_devices
-from xentui.backend.models import DiskCounters, DomainSample, DomainState, NetCounters
+from xentui.backend.libvirt.capabilities import BULK_ALL
+from xentui.backend.libvirt.domxml import DomainDevices, parse_devices
+from xentui.backend.models import ZERO_UUID, DiskCounters, DomainSample, DomainState, NetCounters
 
 _VANISHED = {libvirt.VIR_ERR_NO_DOMAIN}
 
@@ -70,7 +69,6 @@ def sample_from_bulk(dom: libvirt.virDomain, rec: dict[str, Any], at: float) -> 
         name=dom.name(),
         id=dom_id,
         state=state,
-        reason=rec.get("state.reason", 0),
         vcpus=rec.get("vcpu.current"),
         cpu_time_ns=rec.get("cpu.time") if state.active else None,
         mem_kib=rec.get("balloon.current") if state.active else None,
@@ -124,7 +122,6 @@ def sample_one(dom: libvirt.virDomain, cache: DeviceCache | None) -> DomainSampl
     at = time.monotonic()
     state_code, maxmem, mem, nvcpus, cpu_time = dom.info()
     state = DomainState.from_libvirt(state_code)
-    reason = 0
     uuid = dom.UUIDString()
     dom_id = dom.ID() if state.active else None
     if dom_id is not None and dom_id < 0:
@@ -151,7 +148,6 @@ def sample_one(dom: libvirt.virDomain, cache: DeviceCache | None) -> DomainSampl
         name=dom.name(),
         id=dom_id,
         state=state,
-        reason=reason,
         vcpus=nvcpus,
         cpu_time_ns=cpu_time if state.active else None,
         mem_kib=mem if state.active else None,

@@ -7,18 +7,17 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import libvirt
-
 from xentui.backend.actions import ACTIONS, why_not
-from xentui.backend.capabilities import Capabilities
 from xentui.backend.errors import (
     ActionError,
     DomainGone,
     NotAllowed,
     PermissionDenied,
     Unsupported,
-    translate,
 )
-from xentui.backend.sampler import sample_one
+from xentui.backend.libvirt.errors import translate
+from xentui.backend.libvirt.sampler import sample_one
+from xentui.backend.models import Capabilities
 
 
 def _latest_snapshot(dom: libvirt.virDomain) -> libvirt.virDomainSnapshot:

@@ -1,8 +1,8 @@
-"""One hypervisor host: connection, capabilities, sampling, history, events and actions.
+"""One libvirt host: connection, capabilities, sampling, history, events and actions.
 
-This is what batch mode and the console use. Everything here runs on the asyncio loop;
-blocking libvirt calls go to the connection's thread pool. There is no module-level
-state: several Host objects (a fleet) can live side by side.
+`LibvirtHost` implements the neutral `api.HostBackend`. Everything here runs on the
+asyncio loop; blocking libvirt calls go to the connection's own thread pool. There is
+no module-level state: the hosts of a fleet live side by side.
 """
 
 from __future__ import annotations
@@ -14,15 +14,23 @@ from dataclasses import replace
 from functools import partial
 
 import libvirt
-
-from xentui.backend import lifecycle
-from xentui.backend.capabilities import Capabilities, probe
-from xentui.backend.connection import HostConnection, in_process, is_local
-from xentui.backend.detail import DomainDetail, read_detail
 from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
 from xentui.backend.history import History
-from xentui.backend.hostinfo import read_host_info, refresh_host_info
+from xentui.backend.libvirt import lifecycle
+from xentui.backend.libvirt.capabilities import probe
+from xentui.backend.libvirt.connection import (
+    HostConnection,
+    host_label,
+    in_process,
+    is_local,
+    with_no_tty,
+)
+from xentui.backend.libvirt.detail import read_detail
+from xentui.backend.libvirt.hostinfo import read_host_info, refresh_host_info
+from xentui.backend.libvirt.sampler import Sampler, sample_one
 from xentui.backend.models import (
+    Capabilities,
+    DomainDetail,
     DomainEvent,
     DomainFigures,
     DomainRates,
@@ -33,7 +41,6 @@ from xentui.backend.models import (
     PassResult,
 )
 from xentui.backend.rates import domain_rates, same_instance
-from xentui.backend.sampler import Sampler, sample_one
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 HISTORY_SECONDS = 600.0
@@ -44,19 +51,27 @@ def backoff(attempt: int) -> float:
     return BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
 
 
-class Host:
+POOL_SIZE = 5
+"""libvirtd serves at most 5 calls at once per client (max_client_requests): more
+threads would only queue."""
+
+
+class LibvirtHost:
     """A libvirt host as xentui sees it. Listener callbacks run on the asyncio loop."""
 
     def __init__(
         self,
         uri: str,
         *,
+        id: str | None = None,
         readonly: bool = False,
         interval: float = 2.0,
         per_domain: bool = False,
         open_timeout: float = 10.0,
-        pool_size: int = 8,
+        pool_size: int = POOL_SIZE,
     ) -> None:
+        uri = with_no_tty(uri)
+        self.id = id or host_label(uri)
         self.uri = uri
         self.readonly = readonly
         self.interval = interval
@@ -74,7 +89,8 @@ class Host:
         self.info: HostInfo | None = None
         self.last: PassResult | None = None
         self.history = History.for_span(HISTORY_SECONDS, interval)
-        self.status = LinkStatus(LinkState.CONNECTING, uri, readonly, at=time.time())
+        self.status = LinkStatus(LinkState.CONNECTING, uri, readonly, at=time.time(),
+                                 host_id=self.id)
         self.event_listeners: list[Callable[[DomainEvent], object]] = []
         self.status_listeners: list[Callable[[LinkStatus], object]] = []
         self.domain_listeners: list[Callable[[str, DomainFigures | None], object]] = []
@@ -94,7 +110,8 @@ class Host:
     def _set_status(
         self, state: LinkState, message: str = "", retry_in: float | None = None
     ) -> None:
-        self.status = LinkStatus(state, self.uri, self.readonly, message, retry_in, time.time())
+        self.status = LinkStatus(state, self.uri, self.readonly, message, retry_in, time.time(),
+                                 self.id)
         for listener in list(self.status_listeners):
             listener(self.status)
 
@@ -174,7 +191,7 @@ class Host:
         mem_pct = None
         if sample.mem_kib is not None and self.info is not None and self.info.memory_kib:
             mem_pct = 100.0 * sample.mem_kib / self.info.memory_kib
-        return DomainFigures(sample, rates, mem_pct, self._started.get(sample.uuid))
+        return DomainFigures(sample, rates, mem_pct, self._started.get(sample.uuid), self.id)
 
     async def sample(self) -> PassResult:
         """One pass over every domain; ConnectionLost if the link is down."""
@@ -182,6 +199,7 @@ class Host:
         if sampler is None or not self.connected or self.info is None:
             raise ConnectionLost(self.status.message or f"not connected to {self.uri}")
         wall = time.time()
+        started = time.monotonic()
         t0 = time.perf_counter()
         try:
             samples = await self.link.call(sampler.read)
@@ -198,13 +216,14 @@ class Host:
         figures = {s.uuid: self._figures(s) for s in samples}
         self._prev = {s.uuid: s for s in samples}
         took = time.perf_counter() - t0
-        result = PassResult(info, figures, wall, took, sampler.last_path)
+        result = PassResult(info, figures, wall, took, sampler.last_path, self.id, started)
         self.last = result
         self.history.record(wall, figures)
         return result
 
     # -- events ----------------------------------------------------------------------
     def _on_event(self, event: DomainEvent) -> None:
+        event = replace(event, host_id=self.id)
         for listener in list(self.event_listeners):
             listener(event)
         self._pending.add(event.uuid)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libvirt
-
-ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+from xentui.backend.libvirt.errors import UNSUPPORTED_CODES
+from xentui.backend.models import Capabilities
 
 BULK_GROUPS = {
     "state": libvirt.VIR_DOMAIN_STATS_STATE,
@@ -20,39 +18,10 @@ BULK_ALL = 0
 for _flag in BULK_GROUPS.values():
     BULK_ALL |= _flag
 
-_NO_SUPPORT = {libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED}
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    """Features of a connection's driver; the lifecycle registry and sampler consult it."""
-
-    driver: str
-    """The driver's own name (`virConnectGetType`): 'Xen', 'QEMU', 'TEST', ..."""
-    bulk_stats: bool
-    snapshots: bool
-    reset: bool
-    managed_save: bool
-    console: bool
-
-    def has(self, name: str | None) -> bool:
-        """Whether a named capability (as the lifecycle registry names them) is present."""
-        return True if name is None else bool(getattr(self, name, False))
-
-    def missing_reason(self, name: str) -> str:
-        """A readable sentence saying why an action needing `name` cannot run here."""
-        what = {
-            "snapshots": "snapshots are",
-            "reset": "reset is",
-            "managed_save": "managed save is",
-            "console": "the console is",
-            "bulk_stats": "bulk statistics are",
-        }.get(name, f"{name} is")
-        return f"{what} not supported by the {self.driver} driver"
 
 
 def _unsupported(err: libvirt.libvirtError) -> bool:
-    return err.get_error_code() in _NO_SUPPORT
+    return err.get_error_code() in UNSUPPORTED_CODES
 
 
 def _probe_bulk(conn: libvirt.virConnect) -> bool:

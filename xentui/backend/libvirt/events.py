@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import libvirt
-
 from xentui.backend.models import DomainEvent
 
 _LIFECYCLE = (

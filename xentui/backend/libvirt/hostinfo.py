@@ -6,9 +6,9 @@ import os
 import socket
 from dataclasses import replace
 
-import libvirt
 import psutil
 
+import libvirt
 from xentui.backend.models import Dom0Load, HostInfo
 
 

@@ -1,0 +1,165 @@
+"""Fleet benchmark: the real console, headless, on N private test-driver daemons.
+
+    python bench/fleet.py [--seconds 10] [--shapes 1x100,5x100,20x100,1x2000]
+
+Each shape HOSTSxDOMAINS runs in a fresh subprocess (`--one`), so RSS is per shape:
+HOSTS private libvirtd daemons (libvirt's test driver, reached over their unix sockets as
+a real Dom0 is reached: every pass is the per-domain path, as with the Xen libxl driver)
+each serving DOMAINS guests. The console runs at a 1 s interval; after a warm-up it
+measures over a steady window:
+
+- refresh wall time per host (mean of PassResult.took_s), the fleet's refresh (for each
+  round of passes, the span from the first host's start to the last host's end) and,
+  as the reference measured in the same run, the slowest single host's pass;
+- the console's CPU share of one core (this process, all threads) and the daemons'
+  (all libvirtd processes together);
+- peak RSS of the console process;
+- the raw reference: one serial `listAllDomains` + `info()` per domain over one
+  connection, from this process, on the first host (what a naive poller pays).
+
+Targets from the fleet issue: 20x100 costs no more CPU than 1x2000; a refresh of 20
+hosts takes no longer in wall time than the slowest single host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from contextlib import ExitStack
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+MARK = "BENCH-RESULT "
+INTERVAL = 1.0
+
+
+def node_uri(daemon: object, n: int) -> str:
+    from tests.backend.conftest import daemon_node
+
+    return daemon_node(daemon, n)  # type: ignore[arg-type]
+
+
+def raw_reference(uri: str) -> float:
+    """Seconds for one serial pass of the plain libvirt calls over one connection."""
+    import libvirt
+
+    conn = libvirt.open(uri)
+    try:
+        t0 = time.perf_counter()
+        for dom in conn.listAllDomains(0):
+            dom.info()
+        return time.perf_counter() - t0
+    finally:
+        conn.close()
+
+
+def _cpu(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        try:
+            total += sum(p.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
+    from xentui.backend.models import PassResult
+    from xentui.config import HostEntry, Settings
+    from xentui.ui.app import make_app
+
+    entries = [HostEntry(f"h{i:02d}", u) for i, u in enumerate(uris)]
+    app = make_app(entries, settings=Settings(interval=INTERVAL), log_to_file=False)
+    passes: dict[str, list[PassResult]] = defaultdict(list)
+    app.fleet.subscribe(lambda r: passes[r.host_id].append(r) if isinstance(r, PassResult)
+                        else None)
+    me = psutil.Process()
+    mine = {c.pid for c in me.children(recursive=True)}
+    daemons = [p for p in psutil.process_iter(["name"])
+               if p.info["name"] == "libvirtd" and p.pid in mine]
+    peak = 0
+    async with app.run_test(size=(160, 50)) as pilot:
+        while min((len(passes[e.name]) for e in entries), default=0) < 3:
+            await pilot.pause(0.1)
+        mark = {h: len(v) for h, v in passes.items()}
+        cpu0 = me.cpu_times()
+        d0 = _cpu(daemons)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            await pilot.pause(0.25)
+            peak = max(peak, me.memory_info().rss)
+        wall = time.monotonic() - t0
+        cpu1 = me.cpu_times()
+        d1 = _cpu(daemons)
+    window = {h: v[mark[h]:] for h, v in passes.items()}
+    took = [r.took_s for v in window.values() for r in v]
+    rounds = min(len(v) for v in window.values())
+    spans = []
+    for k in range(rounds):
+        batch = [v[k] for v in window.values()]
+        spans.append(max(r.at + r.took_s for r in batch) - min(r.at for r in batch))
+    slowest_host = max(sum(r.took_s for r in v) / len(v) for v in window.values() if v)
+    return {
+        "hosts": len(uris),
+        "pass_per_host_ms": 1000 * sum(took) / len(took),
+        "fleet_refresh_ms": 1000 * sum(spans) / len(spans) if spans else float("nan"),
+        "slowest_host_ms": 1000 * slowest_host,
+        "console_cpu_pct": 100 * ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / wall,
+        "daemons_cpu_pct": 100 * (d1 - d0) / wall,
+        "rss_mb": peak / 1e6,
+    }
+
+
+def one(hosts: int, domains: int, seconds: float) -> dict[str, float]:
+    from tests.support import daemons
+
+    with ExitStack() as stack:
+        started = [stack.enter_context(daemons.running("test")) for _ in range(hosts)]
+        uris = [node_uri(d, domains) for d in started]
+        raw = raw_reference(uris[0])
+        out = asyncio.run(run_console(uris, seconds))
+    out["raw_serial_pass_ms"] = 1000 * raw
+    out["domains"] = domains
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--shapes", default="1x100,5x100,20x100,1x2000")
+    ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp())
+    os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp())
+    if args.one:
+        hosts, domains = (int(x) for x in args.one.split("x"))
+        print(MARK + json.dumps(one(hosts, domains, args.seconds)), flush=True)
+        return
+    print(f"{'shape':>8} {'pass/host':>10} {'fleet refresh':>14} {'slowest host':>13} "
+          f"{'raw serial':>11} {'console CPU':>12} {'daemons CPU':>12} {'RSS':>8}")
+    for shape in args.shapes.split(","):
+        res = subprocess.run([sys.executable, __file__, "--one", shape, "--seconds",
+                              str(args.seconds)], capture_output=True, text=True, cwd=ROOT)
+        line = next((ln for ln in res.stdout.splitlines() if ln.startswith(MARK)), None)
+        if line is None:
+            print(f"{shape:>8} failed: {res.stderr.strip().splitlines()[-1:]}")
+            continue
+        r = json.loads(line[len(MARK):])
+        print(f"{shape:>8} {r['pass_per_host_ms']:>8.0f}ms {r['fleet_refresh_ms']:>12.0f}ms "
+              f"{r['slowest_host_ms']:>11.0f}ms {r['raw_serial_pass_ms']:>9.0f}ms "
+              f"{r['console_cpu_pct']:>11.1f}% {r['daemons_cpu_pct']:>11.1f}% "
+              f"{r['rss_mb']:>6.0f}MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()

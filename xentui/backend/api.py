@@ -1,0 +1,76 @@
+"""The host interface: what the fleet, the console and batch mode need from a backend.
+
+A backend (libvirt today; XenAPI, a demo simulation) implements `HostBackend` and speaks
+only in the neutral records of `models`. Nothing here imports a hypervisor library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from xentui.backend.actions import CapabilityView
+from xentui.backend.history import History
+from xentui.backend.models import (
+    DomainDetail,
+    DomainEvent,
+    DomainFigures,
+    HostInfo,
+    LinkStatus,
+    PassResult,
+)
+
+
+@runtime_checkable
+class HostBackend(Protocol):
+    """One host (really one connection). Listener callbacks run on the asyncio loop;
+    every coroutine may be awaited from the loop without blocking it."""
+
+    id: str
+    """The host's key everywhere (a label: the settings' name, or the URI's host)."""
+    uri: str
+    readonly: bool
+    interval: float
+    status_listeners: list[Callable[[LinkStatus], object]]
+    event_listeners: list[Callable[[DomainEvent], object]]
+    domain_listeners: list[Callable[[str, DomainFigures | None], object]]
+
+    @property
+    def status(self) -> LinkStatus: ...
+
+    @property
+    def info(self) -> HostInfo | None: ...
+
+    @property
+    def caps(self) -> CapabilityView | None: ...
+
+    @property
+    def last(self) -> PassResult | None:
+        """The newest pass."""
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def connect(self) -> None:
+        """Open the connection; ConnectError if that fails."""
+
+    async def sample(self) -> PassResult:
+        """One pass over every domain; ConnectionLost if the link is down."""
+
+    async def refresh_domain(self, uuid: str) -> DomainFigures | None:
+        """Re-read one domain now; None if it no longer exists."""
+
+    async def act(self, uuid: str, action: str) -> str:
+        """Run a lifecycle action (a name in `actions.ACTIONS`); a readable outcome."""
+
+    async def detail(self, uuid: str) -> DomainDetail:
+        """Everything about one domain; DomainGone if it vanished."""
+
+    def mark_lost(self, message: str) -> None:
+        """Declare the link dead and start reconnecting by itself."""
+
+    async def close(self) -> None:
+        """Stop reconnecting and release everything."""

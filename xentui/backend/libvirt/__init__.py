@@ -1,0 +1,1 @@
+"""The libvirt backend: everything that imports libvirt lives in this package."""

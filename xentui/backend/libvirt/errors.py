@@ -1,0 +1,44 @@
+"""libvirt errors turned into the backend's typed, readable errors."""
+
+from __future__ import annotations
+
+import libvirt
+from xentui.backend.errors import (
+    ActionError,
+    BackendError,
+    ConnectionLost,
+    DomainGone,
+    NotAllowed,
+    PermissionDenied,
+    Unsupported,
+)
+
+
+def libvirt_message(err: libvirt.libvirtError) -> str:
+    """libvirt's own message, on one line."""
+    msg = err.get_error_message() or str(err)
+    return " ".join(msg.split())
+
+
+_GONE = {libvirt.VIR_ERR_NO_DOMAIN}
+UNSUPPORTED_CODES = {libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED}
+_DENIED = {libvirt.VIR_ERR_OPERATION_DENIED, libvirt.VIR_ERR_AUTH_FAILED}
+LOST_CODES = {libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC, libvirt.VIR_ERR_INVALID_CONN}
+_STATE = {libvirt.VIR_ERR_OPERATION_INVALID}
+
+
+def translate(err: libvirt.libvirtError, what: str) -> BackendError:
+    """Turn a libvirtError raised while doing `what` into a typed, readable error."""
+    code = err.get_error_code()
+    msg = f"{what}: {libvirt_message(err)}"
+    if code in _GONE:
+        return DomainGone(msg)
+    if code in UNSUPPORTED_CODES:
+        return Unsupported(msg)
+    if code in _DENIED:
+        return PermissionDenied(msg)
+    if code in _STATE:
+        return NotAllowed(msg)
+    if code in LOST_CODES:
+        return ConnectionLost(msg)
+    return ActionError(msg)
