@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 from dataclasses import replace
 
 import psutil
@@ -49,12 +51,37 @@ def refresh_host_info(conn: libvirt.virConnect, info: HostInfo, local: bool) -> 
     return replace(info, free_kib=free_kib, dom0=read_dom0_load() if local else None)
 
 
+DOM0_MIN_AGE_S = 0.5
+
+
+class _Dom0Reading:
+    """This machine's load is one fact however many local connections ask for it: read
+    at most every DOM0_MIN_AGE_S (psutil's CPU figure is 'since the previous call', so
+    twenty hosts asking in turn would each see a 50 ms slice)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at = -DOM0_MIN_AGE_S
+        self._last: Dom0Load | None = None
+
+    def get(self) -> Dom0Load:
+        with self._lock:
+            now = time.monotonic()
+            if self._last is None or now - self._at >= DOM0_MIN_AGE_S:
+                vm = psutil.virtual_memory()
+                self._last = Dom0Load(
+                    cpu_pct=psutil.cpu_percent(None) * (psutil.cpu_count() or 1),
+                    mem_used_kib=(vm.total - vm.available) // 1024,
+                    mem_total_kib=vm.total // 1024,
+                    load=os.getloadavg(),
+                )
+                self._at = now
+            return self._last
+
+
+_DOM0 = _Dom0Reading()
+
+
 def read_dom0_load() -> Dom0Load:
-    """This machine's CPU (since the previous call), memory and load averages."""
-    vm = psutil.virtual_memory()
-    return Dom0Load(
-        cpu_pct=psutil.cpu_percent(None) * (psutil.cpu_count() or 1),
-        mem_used_kib=(vm.total - vm.available) // 1024,
-        mem_total_kib=vm.total // 1024,
-        load=os.getloadavg(),
-    )
+    """This machine's CPU (over the last half second or more), memory and load."""
+    return _DOM0.get()

@@ -91,6 +91,7 @@ class DomainTable(ScrollView, can_focus=True):
         self.filter_text = ""
         self.stale_hosts: set[str] = set()
         self.figures: dict[DomainRef, DomainFigures] = {}
+        self._host_refs: dict[str, list[DomainRef]] = {}
         self.order: list[DomainRef] = []
         self._pos: dict[DomainRef, int] = {}
         self._keys: dict[DomainRef, tuple[Any, ...]] = {}
@@ -122,18 +123,29 @@ class DomainTable(ScrollView, can_focus=True):
     def set_host_figures(
         self, host: str, figures: dict[str, DomainFigures], *, stale: bool = False
     ) -> None:
-        """Take one host's whole pass; re-sort only if membership or sort values changed."""
-        mine = {DomainRef(host, u): f for u, f in figures.items()}
-        others = {r: f for r, f in self.figures.items() if r.host != host}
-        self.figures = {**others, **mine}
+        """Take one host's whole pass; re-sort only if membership or sort values changed.
+        The cost is that host's domains, not the fleet's."""
+        gone = [r for r in self._host_refs.get(host, ()) if r.uuid not in figures]
+        reorder = bool(gone)
+        for ref in gone:
+            del self.figures[ref]
+            self._keys.pop(ref, None)
+        refs = []
+        for uuid, fig in figures.items():
+            ref = DomainRef(host, uuid)
+            refs.append(ref)
+            self.figures[ref] = fig
+            key = self._sort_key(fig)
+            if self._keys.get(ref) != key:
+                self._keys[ref] = key
+                reorder = True
+        self._host_refs[host] = refs
         was_stale = host in self.stale_hosts
         if stale:
             self.stale_hosts.add(host)
         else:
             self.stale_hosts.discard(host)
-        keys = {r: self._sort_key(f) for r, f in self.figures.items()}
-        if keys != self._keys or stale != was_stale:
-            self._keys = keys
+        if reorder or stale != was_stale:
             self._reorder()
         self._refresh_visible()
 
@@ -147,10 +159,14 @@ class DomainTable(ScrollView, can_focus=True):
         if fig is None:
             if ref not in self.figures:
                 return
-            self.figures = {r: f for r, f in self.figures.items() if r != ref}
+            del self.figures[ref]
+            self._keys.pop(ref, None)
+            self._host_refs[ref.host] = [r for r in self._host_refs.get(ref.host, ()) if r != ref]
         else:
-            self.figures = {**self.figures, ref: fig}
-        self._keys = {r: self._sort_key(f) for r, f in self.figures.items()}
+            if ref not in self.figures:
+                self._host_refs.setdefault(ref.host, []).append(ref)
+            self.figures[ref] = fig
+            self._keys[ref] = self._sort_key(fig)
         self._reorder()
 
     def by_uuid(self, uuid: str) -> DomainFigures | None:

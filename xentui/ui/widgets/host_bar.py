@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import Static
@@ -99,6 +100,10 @@ class HostBar(Static):
               text-overflow: ellipsis; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._sums: dict[str, tuple[PassResult, HostSums]] = {}
+
     def show(
         self,
         result: PassResult | None,
@@ -116,12 +121,34 @@ class HostBar(Static):
         self, hosts: list[HostBackend], stale: set[str], *, show_timing: bool = True,
         ascii: bool = False,
     ) -> None:
-        text = fleet_lines(hosts, stale, show_timing=show_timing)
+        text = fleet_lines(hosts, stale, show_timing=show_timing, sums=self._sums)
         self.update(to_ascii(text) if ascii else text)
 
 
-def fleet_lines(hosts: list[HostBackend], stale: set[str], *, show_timing: bool = True) -> Text:
-    """The header of a fleet: three lines summing every host (text from hosts is literal)."""
+@dataclass(frozen=True, slots=True)
+class HostSums:
+    """One pass of one host summed up, so the fleet's header adds a few numbers per
+    host instead of going over every domain of the fleet after each host's pass."""
+
+    given_kib: int
+    states: Counter[str]
+
+    @classmethod
+    def of(cls, result: PassResult) -> HostSums:
+        figs = result.domains.values()
+        return cls(sum(f.sample.mem_kib or 0 for f in figs),
+                   Counter(f.sample.state.value for f in figs))
+
+
+def fleet_lines(
+    hosts: list[HostBackend],
+    stale: set[str],
+    *,
+    show_timing: bool = True,
+    sums: dict[str, tuple[PassResult, HostSums]] | None = None,
+) -> Text:
+    """The header of a fleet: three lines summing every host (text from hosts is literal).
+    `sums` caches each host's sums by its last pass."""
     out = Text(no_wrap=True, overflow="ellipsis")
     links = Counter(h.status.state for h in hosts)
     if hosts and all(h.uri.startswith("demo://") for h in hosts):
@@ -140,11 +167,23 @@ def fleet_lines(hosts: list[HostBackend], stale: set[str], *, show_timing: bool 
     total = sum(i.memory_kib for i in infos)
     free = sum(i.free_kib or 0 for i in infos)
     cpus = sum(i.cpus for i in infos)
+    cache = sums if sums is not None else {}
+    per_host: list[HostSums] = []
+    for h in hosts:
+        if h.last is None:
+            continue
+        held = cache.get(h.id)
+        if held is None or held[0] is not h.last:
+            held = (h.last, HostSums.of(h.last))
+            cache[h.id] = held
+        per_host.append(held[1])
     results = [h.last for h in hosts if h.last is not None]
-    given = sum(f.sample.mem_kib or 0 for r in results for f in r.domains.values())
+    given = sum(p.given_kib for p in per_host)
     out.append(f"{cpus} CPUs · Mem {fmt.bytes_kib(total)} total, {fmt.bytes_kib(free)} free, ")
     out.append(f"{fmt.bytes_kib(given)} to domains\n")
-    states = Counter(f.sample.state.value for r in results for f in r.domains.values())
+    states: Counter[str] = Counter()
+    for p in per_host:
+        states.update(p.states)
     parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     out.append(f"Domains {sum(states.values())} ({parts})")
     if show_timing and results:
