@@ -91,3 +91,24 @@ def test_a_real_uri_never_reaches_the_demo() -> None:
     res = subprocess.run([sys.executable, "-m", "xentui", "--demo", "-c", "test:///default",
                           "-b", "-n", "1"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert res.returncode == 2 and "exclusive" in res.stderr
+
+
+async def test_migration_between_demo_hosts() -> None:
+    from xentui.backend.models import DomainRef, MigrationOptions
+
+    fleet = demo_fleet(interval=1.0, live=False, past_s=0)
+    try:
+        passes = await one_pass(fleet)
+        src, result = next(iter(passes.items()))
+        dst = next(h for h in fleet.hosts if h != src)
+        guest = next(f for f in result.domains.values()
+                     if f.sample.state is DomainState.RUNNING and not f.sample.is_dom0)
+        text = await fleet.migrate(DomainRef(src, guest.uuid), dst, MigrationOptions())
+        assert guest.name in text
+        assert guest.uuid not in (await fleet.hosts[src].sample()).domains
+        moved = (await fleet.hosts[dst].sample()).domains[guest.uuid]
+        assert moved.sample.state is DomainState.RUNNING
+        with pytest.raises(NotAllowed):
+            await fleet.migrate(DomainRef(dst, guest.uuid), dst, MigrationOptions())
+    finally:
+        await fleet.close()

@@ -17,6 +17,7 @@ from xentui.backend.models import (
     DomainFigures,
     HostInfo,
     LinkStatus,
+    MigrationOptions,
     PassResult,
 )
 
@@ -65,6 +66,9 @@ class HostBackend(Protocol):
 
     async def act(self, uuid: str, action: str) -> str:
         """Run a lifecycle action (a name in `actions.ACTIONS`); a readable outcome."""
+
+    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions) -> str:
+        """Live-migrate a running domain to `target` (another host of the fleet)."""
 
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one domain; DomainGone if it vanished."""

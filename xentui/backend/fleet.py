@@ -23,6 +23,7 @@ from xentui.backend.models import (
     DomainUpdate,
     LinkState,
     LinkStatus,
+    MigrationOptions,
     PassFailure,
     PassResult,
 )
@@ -191,6 +192,15 @@ class Fleet:
         fig = await host.refresh_domain(ref.uuid)
         self._take_one(host, ref.uuid, fig)
         return fig
+
+    async def migrate(self, ref: DomainRef, target: str, opts: MigrationOptions) -> str:
+        """Move a running domain to another host; both hosts are read again at once, so
+        the row leaves one and appears on the other."""
+        try:
+            return await self.host(ref).migrate_to(ref.uuid, self.hosts[target], opts)
+        finally:
+            self.poll_now(ref.host)
+            self.poll_now(target)
 
     async def detail(self, ref: DomainRef) -> DomainDetail:
         return await self.host(ref).detail(ref.uuid)

@@ -306,3 +306,15 @@ class DomainDetail:
     """Device -> where it points (disk file, NIC bridge and MAC)."""
     notes: list[str] = field(default_factory=list)
     """What could not be read, said plainly."""
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationOptions:
+    """How to move a running domain to another host."""
+
+    persist: bool = True
+    """Keep it defined on the target."""
+    undefine_source: bool = True
+    """Remove its definition from the source."""
+    p2p: bool = False
+    """Peer-to-peer: the source's daemon talks to the target itself."""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from xentui.backend.api import HostBackend
 from xentui.backend.errors import (
     ActionError,
     ConnectionLost,
@@ -31,6 +32,7 @@ from xentui.backend.models import (
     HostInfo,
     LinkState,
     LinkStatus,
+    MigrationOptions,
     PassResult,
 )
 from xentui.backend.rates import domain_rates, same_instance
@@ -200,6 +202,19 @@ class DemoHost:
             if "not possible" in message or "not enough" in message:
                 raise NotAllowed(message) from err
             raise ActionError(message) from err
+        self.world.advance()
+        return text
+
+    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions) -> str:
+        if self.readonly:
+            raise PermissionDenied("Migrate: the connection is read-only")
+        if not isinstance(target, DemoHost) or target.world is not self.world:
+            raise NotAllowed(f"Migrate: {target.id} is not a host of this demo")
+        self.world.advance()
+        try:
+            text = self.world.sim.migrate(uuid, self.id, target.id)
+        except DemoError as err:
+            raise NotAllowed(str(err)) from err
         self.world.advance()
         return text
 

@@ -16,11 +16,12 @@ from textual.screen import Screen
 from xentui.backend.actions import ACTIONS
 from xentui.backend.errors import BackendError
 from xentui.backend.fleet import Fleet
-from xentui.backend.models import DomainFigures, DomainRef
+from xentui.backend.models import DomainFigures, DomainRef, MigrationOptions
 from xentui.config import Settings
 from xentui.ui import format as fmt
 from xentui.ui.messages import ActionDone
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
+from xentui.ui.screens.migrate import MigrateScreen
 from xentui.ui.typeahead import HOLD_LIMIT_S, TypeAhead
 
 
@@ -122,11 +123,57 @@ class ActionsApp(App[int]):
         else:
             self.post_message(ActionDone(ref, action, True, f"{text}{where}"))
 
+    # -- migration -----------------------------------------------------------------
+    def migrate_targets(self, fig: DomainFigures) -> list[str]:
+        """The other connected hosts a domain could move to."""
+        return [h.id for h in self.fleet.hosts.values() if h.id != fig.host and h.connected]
+
+    def request_migrate(self, fig: DomainFigures) -> None:
+        """Pick a target host, confirm, then migrate in a worker."""
+        targets = self.migrate_targets(fig)
+        if not targets:
+            self.report("warn", "Migrate: no other connected host")
+            return
+
+        def picked(target: str | None) -> None:
+            if target is None:
+                return
+            question = (f"Migrate {fmt.visible(fig.name)} from "
+                        f"{fmt.visible(self.host_label(fig.host))} to {fmt.visible(target)}?")
+            self.push_dialog(ConfirmScreen(question, "Live migration: the guest keeps running "
+                                           "and moves; its definition moves with it."),
+                             partial(self._migrate_confirmed, fig.ref, fig.name, target))
+
+        self._hold_keys()
+        self.push_screen(MigrateScreen(fig.name, self.host_label(fig.host), targets), picked)
+
+    def _migrate_confirmed(self, ref: DomainRef, name: str, target: str,
+                           ok: bool | None) -> None:
+        if ok:
+            self._run_migrate(ref, name, target)
+        else:
+            self.report("info", f"Migrate {self._named(ref, name)}: cancelled", notify=False,
+                        kind="action")
+
+    @work(exclusive=False, group="actions", exit_on_error=False)
+    async def _run_migrate(self, ref: DomainRef, name: str, target: str) -> None:
+        self.report("info", f"Migrate {self._named(ref, name)} to {target}: under way…",
+                    notify=False, kind="action")
+        try:
+            text = await self.fleet.migrate(ref, target, MigrationOptions())
+        except BackendError as err:
+            self.post_message(ActionDone(ref, "migrate", False, f"{err} (still on "
+                                         f"{self.host_label(ref.host)})"))
+        else:
+            self.post_message(ActionDone(ref, "migrate", True, text))
+
     @on(ActionDone)
     def _action_done(self, msg: ActionDone) -> None:
         self.report("info" if msg.ok else "error", msg.text, kind="action")
         if not self.has_main():
             return
+        if msg.action == "migrate":
+            return  # the fleet reads both hosts again itself
         if msg.ok and msg.action == "shutdown":
             self.set_timer(self.settings.shutdown_timeout,
                            partial(self._shutdown_overdue, msg.ref))

@@ -44,6 +44,7 @@ from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
 from xentui.ui.screens.main import MainScreen
+from xentui.ui.screens.migrate import MigrateScreen
 from xentui.ui.typeahead import TypeAhead
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.host_bar import HostBar
@@ -153,6 +154,7 @@ class XentuiApp(ActionsApp):
                 [*app_keys, *ConfirmScreen.BINDINGS],
                 [*app_keys, *TypeNameScreen.BINDINGS],
                 [*app_keys, *HelpScreen.BINDINGS],
+                [*app_keys, *MigrateScreen.BINDINGS],
             ]
             every = [b for scope in scopes for b in scope]
             keymap, problems = check_keymap(self.settings.keymap, every,  # type: ignore[arg-type]

@@ -4,8 +4,9 @@ callback and domain event callbacks whose data is handed to asyncio thread-safel
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
@@ -196,6 +197,20 @@ class HostConnection:
         if reason == libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT:
             return
         self._post(self.on_closed, _CLOSE_REASONS.get(reason, f"reason {reason}"))
+
+    @contextlib.contextmanager
+    def borrowed(self) -> Iterator[None]:
+        """Count a use of this connection from another host's thread (the target side of
+        a migration) as a call in flight, so closing it waits for that use to end:
+        closing a connection another thread is inside crashes the process."""
+        with self._idle:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking libvirt call in the pool; ConnectionLost if the link broke."""

@@ -14,7 +14,15 @@ from dataclasses import replace
 from functools import partial
 
 import libvirt
-from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
+from xentui.backend.api import HostBackend
+from xentui.backend.errors import (
+    BackendError,
+    ConnectError,
+    ConnectionLost,
+    NotAllowed,
+    PermissionDenied,
+    Unsupported,
+)
 from xentui.backend.history import History
 from xentui.backend.libvirt import lifecycle
 from xentui.backend.libvirt.capabilities import probe
@@ -27,6 +35,7 @@ from xentui.backend.libvirt.connection import (
 )
 from xentui.backend.libvirt.detail import read_detail
 from xentui.backend.libvirt.hostinfo import read_host_info, refresh_host_info
+from xentui.backend.libvirt.migration import migrate
 from xentui.backend.libvirt.sampler import Sampler, sample_one
 from xentui.backend.models import (
     Capabilities,
@@ -38,6 +47,7 @@ from xentui.backend.models import (
     HostInfo,
     LinkState,
     LinkStatus,
+    MigrationOptions,
     PassResult,
 )
 from xentui.backend.rates import domain_rates, same_instance
@@ -289,6 +299,22 @@ class LibvirtHost:
         return await self.link.call(
             partial(lifecycle.perform, readonly=self.readonly), conn, uuid, action, self.caps
         )
+
+    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions) -> str:
+        """Live-migrate a domain to another libvirt host of the fleet."""
+        if not isinstance(target, LibvirtHost):
+            raise Unsupported(f"Migrate: {target.id} is not a libvirt host")
+        if target is self:
+            raise NotAllowed("Migrate: the target is the host the domain runs on")
+        if self.readonly:
+            raise PermissionDenied("Migrate: the connection is read-only")
+        src, dest = self._conn(), target._conn()
+
+        def run() -> str:
+            with target.link.borrowed():
+                return migrate(src, dest, target.uri, uuid, target.id, opts)
+
+        return await self.link.call(run)
 
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one domain; DomainGone if it vanished."""

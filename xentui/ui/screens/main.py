@@ -61,6 +61,8 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="filter", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
         Binding("p", "toggle_pause", "Pause/Resume", id="pause", priority=True),
+        Binding("m", "migrate", "Migrate", show=False, id="migrate", priority=True,
+                tooltip="live-migrate the domain to another host of the fleet"),
         *_action_bindings(),
         Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False, id="sort-prev",
                 priority=True),
@@ -230,6 +232,30 @@ class MainScreen(Screen[None]):
             return "not connected"
         return why_not(ACTIONS[name], fig.sample, host.caps, readonly=host.readonly)
 
+    def migrate_reason(self) -> str | None:
+        """Why the selected domain cannot be migrated now (None: it can)."""
+        fig = self.selected()
+        if fig is None:
+            return "no domain selected"
+        host = self.xapp.fleet.hosts[fig.host]
+        if host.readonly:
+            return "the connection is read-only"
+        if fig.sample.is_dom0:
+            return "Domain-0 cannot be migrated"
+        if fig.sample.state.value not in ("running", "blocked", "paused"):
+            return f"not possible while the domain is {fig.sample.state.value}"
+        if not self.xapp.migrate_targets(fig):
+            return "no other connected host"
+        return None
+
+    def action_migrate(self) -> None:
+        fig = self.selected()
+        reason = self.migrate_reason()
+        if fig is None or reason is not None:
+            self.xapp.report("warn", f"Migrate: {reason}")
+            return
+        self.xapp.request_migrate(fig)
+
     def pause_action(self) -> str:
         fig = self.selected()
         return "resume" if fig is not None and fig.sample.state.value == "paused" else "pause"
@@ -243,6 +269,8 @@ class MainScreen(Screen[None]):
             return True if self.action_reason(self.pause_action()) is None else None
         if action == "detail":
             return True if self.selected() is not None else None
+        if action == "migrate":
+            return True if self.migrate_reason() is None else None
         return True
 
     def action_lifecycle(self, name: str) -> None:
@@ -270,6 +298,8 @@ class MainScreen(Screen[None]):
             return self.action_reason(binding.action.split("'")[1])
         if binding.action == "toggle_pause":
             return self.action_reason(self.pause_action())
+        if binding.action == "migrate":
+            return self.migrate_reason()
         return None
 
     def on_key(self, event: events.Key) -> None:
