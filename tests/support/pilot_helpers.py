@@ -53,6 +53,15 @@ def state(obs: libvirt.virConnect, name: str) -> int:
     return obs.lookupByName(name).state()[0]
 
 
+def domain_gone(obs: libvirt.virConnect, name: str) -> bool:
+    """Whether no domain called `name` exists any more, on the observer connection."""
+    try:
+        obs.lookupByName(name)
+    except libvirt.libvirtError:
+        return True
+    return False
+
+
 def asking(app: XentuiApp) -> bool:
     """A yes/no question is on screen and takes answers (keys sent before it was shown
     are dropped, as keys a person typed before seeing it)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import libvirt
 import pytest
 
-from tests.support.pilot_helpers import asking, select, state, until
+from tests.support.pilot_helpers import asking, domain_gone, select, state, until
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 
 RUNNING, PAUSED, SHUTOFF = (
@@ -124,14 +124,7 @@ async def test_undefine_needs_the_typed_name(demo_app, observer) -> None:
             await pilot.press("backspace")
         await pilot.press(*"dev-sandbox", "enter")
 
-        def gone() -> bool:
-            try:
-                observer.lookupByName("dev-sandbox")
-            except libvirt.libvirtError:
-                return True
-            return False
-
-        await until(pilot, gone)
+        await until(pilot, lambda: domain_gone(observer, "dev-sandbox"))
         await until(pilot, lambda: all(
             f.name != "dev-sandbox" for f in demo_app.main.table.figures.values()
         ))

@@ -16,7 +16,7 @@ from textual import events
 from textual.keys import _character_to_key
 from textual.widgets import Input, Static
 
-from tests.support.pilot_helpers import asking, select, state, until
+from tests.support.pilot_helpers import asking, domain_gone, select, state, until
 from tests.ui.conftest import build_app
 from xentui.config import Settings
 from xentui.ui.app import XentuiApp
@@ -126,14 +126,7 @@ async def test_name_typed_in_the_same_burst_goes_into_the_name_dialog(
         demo_app.screen.query_one(Input).value = ""
         burst(demo_app, "dev-sandbox\r")
 
-        def gone() -> bool:
-            try:
-                observer.lookupByName("dev-sandbox")
-            except libvirt.libvirtError:
-                return True
-            return False
-
-        await until(pilot, gone, 5.0, "undefined")
+        await until(pilot, lambda: domain_gone(observer, "dev-sandbox"), 5.0, "undefined")
 
 
 async def test_yes_typed_before_the_question_does_not_answer_it(demo_app, observer) -> None:

@@ -99,6 +99,7 @@ class DomainTable(ScrollView, can_focus=True):
         self.selected: DomainRef | None = None
         self._lines: dict[DomainRef, _CachedLine] = {}
         self._name_width = 12
+        self._host_width = 4
         self._header: Strip | None = None
 
     # -- model -----------------------------------------------------------------------
@@ -188,6 +189,8 @@ class DomainTable(ScrollView, can_focus=True):
         self._pos = {r: i for i, r in enumerate(self.order)}
         longest = max((cell_len(COLUMNS["name"].cell(f)) for f in visible), default=4)
         self._name_width = max(8, min(32, longest))
+        hosts = {f.host for f in self.figures.values()}
+        self._host_width = max(4, min(24, max((cell_len(h) for h in hosts), default=4)))
         self._header = None
         self._lines.clear()
         width = sum(self._width(c) + 1 for c in self.columns)
@@ -295,7 +298,9 @@ class DomainTable(ScrollView, can_focus=True):
 
     # -- drawing -----------------------------------------------------------------------
     def _width(self, col: Column) -> int:
-        return self._name_width if col.key == "name" else col.width
+        if col.key == "name":
+            return self._name_width
+        return self._host_width if col.key == "host" else col.width
 
     def _cell(self, text: str, col: Column) -> str:
         width = self._width(col)
