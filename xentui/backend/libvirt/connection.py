@@ -259,12 +259,15 @@ class HostConnection:
         """Forget the connection: deregister callbacks and close it (blocking).
 
         Closing a connection that a pool thread is about to use crashes the process
-        (libvirt-python hands the freed pointer to libvirt), so calls already submitted
-        get a short grace first; a hung call is not waited for longer.
+        (libvirt-python hands the freed pointer to libvirt) or deadlocks libvirt's client
+        (seen: a pass still fanning calls out after the console ended), so calls already
+        submitted get a short grace first. A call still running after it is not waited
+        for, and the connection is not closed under it: it is dropped here and closes
+        when the last call using it lets go of it.
         """
-        self.wait_idle()
+        idle = self.wait_idle()
         conn, self.conn = self.conn, None
-        if conn is None:
+        if conn is None or not idle:
             return
         for cb_id in self._callback_ids:
             try:
