@@ -93,6 +93,7 @@ class XentuiApp(BulkActionsApp):
         self.clock = time.time
         """Wall clock for log lines; snapshot tests fix it."""
         self.type_ahead = TypeAhead()
+        self._held_for_filter = False
         self._events: EventsArrived | None = None
         self._changes: DomainsChanged | None = None
         """The messages still gathering (posted, not yet handled)."""
@@ -134,7 +135,23 @@ class XentuiApp(BulkActionsApp):
     async def on_event(self, event: events.Event) -> None:
         if self.type_ahead.take(event) or self.type_ahead.stale(event):
             return
+        closing = (isinstance(event, events.Key) and event.key in ("enter", "escape")
+                   and not event.is_forwarded and self.has_main() and self.screen is self.main
+                   and self.main.typing())
         await super().on_event(event)
+        if closing:
+            # Enter or Esc went to the filter; it gives the keyboard back to the table
+            # when it has handled them. Keys typed behind them wait until then (else
+            # `/web⏎*` would put the `*` in the filter), see `filter_closed`.
+            self._hold_keys()
+            self._held_for_filter = True
+
+    def filter_closed(self) -> None:
+        """The filter handed the keyboard back: replay the keys held behind Enter/Esc."""
+        if self._held_for_filter:
+            self._held_for_filter = False
+            if self.type_ahead.holding:
+                self.type_ahead.replay(self)
 
     def _handle_exception(self, error: Exception) -> None:
         """Textual's command palette can look for its own list after it has closed when

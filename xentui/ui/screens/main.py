@@ -209,6 +209,11 @@ class MainScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         box.display = bool(box.value)
         self.set_focus(self.table)
+        self.filter_closed()
+
+    def filter_closed(self) -> None:
+        """The table has the keyboard again: keys typed behind Enter/Esc go on to it."""
+        self.xapp.filter_closed()
 
     def _filter_host(self, host_id: str | None) -> None:
         """Enter on a host in the Hosts pane: list only its domains."""
@@ -226,6 +231,7 @@ class MainScreen(Screen[None]):
         box.display = False
         self.table.set_filter("")
         self.set_focus(self.table)
+        self.filter_closed()
 
     # -- marks ---------------------------------------------------------------------------
     def action_mark(self) -> None:

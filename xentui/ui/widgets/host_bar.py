@@ -103,7 +103,7 @@ class HostBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._sums: dict[str, tuple[PassResult, HostSums]] = {}
-        self._text: str | None = None
+        self._text: Text | None = None
 
     def show(
         self,
@@ -125,7 +125,7 @@ class HostBar(Static):
         text = fleet_lines(hosts, stale, show_timing=show_timing, sums=self._sums)
         self._put(to_ascii(text) if ascii else text)
 
-    def _put(self, text: str) -> None:
+    def _put(self, text: Text) -> None:
         """The bar's height is fixed: new text is a repaint of it, never a layout pass of
         the screen (which repaints everything), and the same text is nothing at all."""
         if text != self._text:
