@@ -111,7 +111,7 @@ def test_permission_denied_batch_and_console(daemon: PrivateDaemon, tmp_path: Pa
                             stderr=subprocess.PIPE, text=True)
     log = tmp_path / "state" / "xentui" / "events.jsonl"
     try:
-        wait_for(lambda: log.exists() and "Permission denied" in log.read_text(), 15,
+        wait_for(lambda: log.exists() and "Permission denied" in log.read_text(), 30,
                  "the denial in the console's log file")
         time.sleep(1.5)  # a retry or two
         assert proc.poll() is None, "the console exited"
