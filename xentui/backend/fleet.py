@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
 from xentui.backend.api import HostBackend
-from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
+from xentui.backend.errors import BackendError, ConnectError, ConnectionLost, NotAllowed
 from xentui.backend.models import (
     DomainDetail,
     DomainEvent,
@@ -24,11 +24,14 @@ from xentui.backend.models import (
     LinkState,
     LinkStatus,
     MigrationOptions,
+    MigrationProgress,
     PassFailure,
     PassResult,
 )
 
-Record: TypeAlias = PassResult | PassFailure | LinkStatus | DomainEvent | DomainUpdate
+Record: TypeAlias = (
+    PassResult | PassFailure | LinkStatus | DomainEvent | DomainUpdate | MigrationProgress
+)
 Listener = Callable[[Record], object]
 
 
@@ -83,6 +86,7 @@ class Fleet:
         self._wake = {h: asyncio.Event() for h in self.hosts}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing = False
+        self._migrations: dict[DomainRef, MigrationProgress] = {}
         for host in self.hosts.values():
             host.status_listeners.append(self._on_status)
             host.event_listeners.append(self._emit)
@@ -193,14 +197,45 @@ class Fleet:
         self._take_one(host, ref.uuid, fig)
         return fig
 
+    def migration(self, ref: DomainRef) -> MigrationProgress | None:
+        """The newest progress of the domain's migration under way (None: none runs)."""
+        return self._migrations.get(ref)
+
+    def migrations(self) -> list[MigrationProgress]:
+        """Every migration under way, newest progress of each."""
+        return list(self._migrations.values())
+
     async def migrate(self, ref: DomainRef, target: str, opts: MigrationOptions) -> str:
-        """Move a running domain to another host; both hosts are read again at once, so
-        the row leaves one and appears on the other."""
+        """Move a running domain to another host; its progress goes to the feed while it
+        runs (a last record says it finished); both hosts are read again at once, so the
+        row leaves one and appears on the other."""
+        if ref in self._migrations:
+            raise NotAllowed("Migrate: a migration of this domain is already under way")
+        fig = self.find(ref)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first = MigrationProgress(ref.host, ref.uuid, fig.name if fig else ref.uuid, target, 0.0)
+        self._migrations[ref] = first
+        self._emit(first)
         try:
-            return await self.host(ref).migrate_to(ref.uuid, self.hosts[target], opts)
+            return await self.host(ref).migrate_to(ref.uuid, self.hosts[target], opts,
+                                                   self._progress)
         finally:
+            last = self._migrations.pop(ref, first)
+            self._emit(replace(last, elapsed_s=loop.time() - started, finished=True))
             self.poll_now(ref.host)
             self.poll_now(target)
+
+    def _progress(self, progress: MigrationProgress) -> None:
+        if progress.ref in self._migrations:  # a late reading of a finished one is dropped
+            self._migrations[progress.ref] = progress
+            self._emit(progress)
+
+    async def abort_migration(self, ref: DomainRef) -> str:
+        """Cancel the domain's migration under way; it keeps running where it was."""
+        if ref not in self._migrations:
+            raise NotAllowed("Abort migration: no migration of this domain is under way")
+        return await self.host(ref).abort_migration(ref.uuid)
 
     async def detail(self, ref: DomainRef) -> DomainDetail:
         return await self.host(ref).detail(ref.uuid)

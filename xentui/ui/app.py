@@ -24,6 +24,7 @@ from xentui.backend.models import (
     DomainUpdate,
     LinkState,
     LinkStatus,
+    MigrationProgress,
     PassFailure,
     PassResult,
 )
@@ -31,15 +32,16 @@ from xentui.cli import Options, build_fleet, open_fleet
 from xentui.config import HostEntry, Settings, load_settings, log_path
 from xentui.logfile import JsonLineLog
 from xentui.ui import format as fmt
-from xentui.ui.actions import ActionsApp
 from xentui.ui.keymap import check_keymap
 from xentui.ui.messages import (
     DomainChanged,
     DomainEventArrived,
     LinkChanged,
+    MigrationProgressed,
     PassDone,
     PassFailed,
 )
+from xentui.ui.migration import MigrationApp
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
@@ -57,7 +59,7 @@ LEVEL_NOTIFY: dict[str, SeverityLevel] = {
 }
 
 
-class XentuiApp(ActionsApp):
+class XentuiApp(MigrationApp):
     """The console for a fleet of hosts (often a fleet of one)."""
 
     CSS_PATH = "app.tcss"
@@ -107,6 +109,8 @@ class XentuiApp(ActionsApp):
             self.post_message(DomainEventArrived(rec))
         elif isinstance(rec, DomainUpdate):
             self.post_message(DomainChanged(rec.ref, rec.figures))
+        elif isinstance(rec, MigrationProgress):
+            self.post_message(MigrationProgressed(rec))
 
     @property
     def host(self) -> HostBackend:

@@ -22,6 +22,7 @@ from xentui.ui.widgets.event_log import EventLog
 from xentui.ui.widgets.graphs import PerformanceView
 from xentui.ui.widgets.host_bar import HostBar
 from xentui.ui.widgets.hosts_pane import HostsPane
+from xentui.ui.widgets.migration_line import MigrationLine
 
 if TYPE_CHECKING:
     from xentui.ui.app import XentuiApp
@@ -63,6 +64,8 @@ class MainScreen(Screen[None]):
         Binding("p", "toggle_pause", "Pause/Resume", id="pause", priority=True),
         Binding("m", "migrate", "Migrate", show=False, id="migrate", priority=True,
                 tooltip="live-migrate the domain to another host of the fleet"),
+        Binding("M", "abort_migration", "Abort migration", show=False, id="abort-migration",
+                priority=True, tooltip="cancel the domain's migration under way"),
         *_action_bindings(),
         Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False, id="sort-prev",
                 priority=True),
@@ -103,6 +106,7 @@ class MainScreen(Screen[None]):
                             id="domains")
         table.border_title = "Domains"
         yield table
+        yield MigrationLine(id="migrations")
         with Horizontal(id="lower"):
             perf = PerformanceView(id="performance")
             perf.border_title = "Performance"
@@ -256,6 +260,9 @@ class MainScreen(Screen[None]):
             return
         self.xapp.request_migrate(fig)
 
+    def action_abort_migration(self) -> None:
+        self.xapp.request_abort(self.selected())
+
     def pause_action(self) -> str:
         fig = self.selected()
         return "resume" if fig is not None and fig.sample.state.value == "paused" else "pause"
@@ -271,6 +278,8 @@ class MainScreen(Screen[None]):
             return True if self.selected() is not None else None
         if action == "migrate":
             return True if self.migrate_reason() is None else None
+        if action == "abort_migration":
+            return True if self.xapp.abort_reason(self.selected()) is None else None
         return True
 
     def action_lifecycle(self, name: str) -> None:
@@ -300,6 +309,8 @@ class MainScreen(Screen[None]):
             return self.action_reason(self.pause_action())
         if binding.action == "migrate":
             return self.migrate_reason()
+        if binding.action == "abort_migration":
+            return self.xapp.abort_reason(self.selected())
         return None
 
     def on_key(self, event: events.Key) -> None:
