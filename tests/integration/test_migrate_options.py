@@ -150,8 +150,16 @@ async def test_throttled_migration_shows_progress_and_abort_keeps_it_on_the_sour
                         if isinstance(m, MigrationProgressed)
                         and m.progress.processed_bytes is not None]
 
-            await until(pilot, lambda: len(set(sent())) >= 4, 20, "four progress samples")
+            uuid = dom.UUIDString()
+            rows: list[list[str]] = []
+
+            def four_samples() -> bool:
+                rows.append(sorted(r.host for r in app.main.table.figures if r.uuid == uuid))
+                return len(set(sent())) >= 4
+
+            await until(pilot, four_samples, 20, "four progress samples")
             assert sent() == sorted(sent())
+            assert rows and all(r == ["src"] for r in rows), rows  # never two rows, or none
             last = next(m.progress for m in reversed(messages)
                         if isinstance(m, MigrationProgressed))
             assert not last.finished and last.fraction is not None and 0 <= last.fraction < 1
