@@ -11,7 +11,7 @@ from textual.widgets import Static
 from xentui.backend.models import MigrationProgress
 from xentui.ui import format as fmt
 
-BAR_CELLS = 20
+BAR_CELLS = 16
 
 
 def bar(fraction: float, *, ascii: bool = False, cells: int = BAR_CELLS) -> str:
@@ -37,7 +37,7 @@ def progress_text(p: MigrationProgress, *, ascii: bool = False) -> Text:
     if p.iteration is not None:
         line.append(f"  pass {p.iteration}")
     sent = fmt.bytes_kib(p.processed_bytes / 1024 if p.processed_bytes is not None else None)
-    line.append(f"  sent {sent}, {fmt.uptime(p.elapsed_s)} elapsed", style="dim")
+    line.append(f"  sent {sent} in {fmt.uptime(p.elapsed_s)}", style="dim")
     return line
 
 
