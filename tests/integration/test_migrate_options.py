@@ -171,6 +171,7 @@ async def test_throttled_migration_shows_progress_and_abort_keeps_it_on_the_sour
             assert outcomes(messages) == []
 
             assert app.main.check_action("abort_migration", ()) is True
+            assert app.main.migrate_reason() == "its migration is under way"
             await pilot.press("M")
             await until(pilot, lambda: asking(app), 5, "the abort confirmation")
             await pilot.press("y")

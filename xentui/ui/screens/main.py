@@ -250,6 +250,8 @@ class MainScreen(Screen[None]):
             return f"not possible while the domain is {fig.sample.state.value}"
         if not self.xapp.migrate_targets(fig):
             return "no other connected host"
+        if self.xapp.fleet.migration(fig.ref) is not None:
+            return "its migration is under way"
         return None
 
     def action_migrate(self) -> None:
