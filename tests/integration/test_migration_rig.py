@@ -10,7 +10,6 @@ connections and in /proc. Run with ``-s`` to see the timings.
 from __future__ import annotations
 
 import contextlib
-import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -97,21 +96,6 @@ def _assert_runs_only_on(
     # leftover: the other side keeps an inactive persistent definition (no UNDEFINE_SOURCE)
     assert _state(gone, name) == ((False, True, libvirt.VIR_DOMAIN_SHUTOFF) if leftover else None)
     assert not _qemu_runs(gone, name)
-
-
-def _rewrites(dom: libvirt.virDomain, seconds: float = 15.0) -> bool:
-    """The dirtying guest's pass counter (the dword at 1 MiB, the first one it writes in
-    each pass over its RAM) is set and then moves on: it keeps rewriting its memory."""
-
-    def counter() -> int:
-        return struct.unpack("<I", dom.memoryPeek(1 << 20, 4, libvirt.VIR_MEMORY_PHYSICAL))[0]
-
-    deadline = time.monotonic() + seconds
-    while (first := counter()) == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    while counter() == first and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return first != 0 and counter() != first
 
 
 def test_managed_direct_migration_there_and_back(rig: MigrationRig) -> None:
@@ -205,7 +189,7 @@ def test_throttled_migration_shows_progress_and_abort_keeps_it_on_source(
 
     try:
         dom = watcher.lookupByName(name)
-        assert _rewrites(dom)  # the guest keeps dirtying its memory
+        assert migration_rig.rewrites_memory(dom)  # the guest keeps dirtying its memory
         dom.migrateSetMaxSpeed(1, 0)  # MiB/s
         assert dom.migrateGetMaxSpeed(0) == 1
         t0 = time.monotonic()

@@ -51,6 +51,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -235,6 +236,24 @@ def dirtying_disk(path: Path, ram_bytes: int) -> Path:
     finally:
         raw.unlink()
     return path
+
+
+def rewrites_memory(dom: object, seconds: float = 15.0) -> bool:
+    """The dirtying guest's pass counter (the dword at 1 MiB, the first one it writes in
+    each pass over its RAM) is set and then moves on: it keeps rewriting its memory."""
+    import libvirt
+
+    assert isinstance(dom, libvirt.virDomain)
+
+    def counter() -> int:
+        return struct.unpack("<I", dom.memoryPeek(1 << 20, 4, libvirt.VIR_MEMORY_PHYSICAL))[0]
+
+    deadline = time.monotonic() + seconds
+    while (first := counter()) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    while counter() == first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return first != 0 and counter() != first
 
 
 def _ports_free(low: int, high: int) -> bool:

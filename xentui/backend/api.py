@@ -18,8 +18,12 @@ from xentui.backend.models import (
     HostInfo,
     LinkStatus,
     MigrationOptions,
+    MigrationProgress,
     PassResult,
 )
+
+ProgressSink = Callable[[MigrationProgress], object]
+"""Where a backend sends a migration's progress records while it runs."""
 
 
 @runtime_checkable
@@ -67,8 +71,14 @@ class HostBackend(Protocol):
     async def act(self, uuid: str, action: str) -> str:
         """Run a lifecycle action (a name in `actions.ACTIONS`); a readable outcome."""
 
-    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions) -> str:
-        """Live-migrate a running domain to `target` (another host of the fleet)."""
+    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions,
+                         progress: ProgressSink | None = None) -> str:
+        """Live-migrate a running domain to `target` (another host of the fleet), sending
+        progress records to `progress` while it runs where the driver has figures."""
+
+    async def abort_migration(self, uuid: str) -> str:
+        """Cancel the domain's migration under way (it stays here); Unsupported where
+        the driver cannot."""
 
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one domain; DomainGone if it vanished."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
 from xentui.backend.api import HostBackend
-from xentui.backend.errors import BackendError, ConnectError, ConnectionLost
+from xentui.backend.errors import BackendError, ConnectError, ConnectionLost, NotAllowed
 from xentui.backend.models import (
     DomainDetail,
     DomainEvent,
@@ -25,11 +25,14 @@ from xentui.backend.models import (
     LinkState,
     LinkStatus,
     MigrationOptions,
+    MigrationProgress,
     PassFailure,
     PassResult,
 )
 
-Record: TypeAlias = PassResult | PassFailure | LinkStatus | DomainEvent | DomainUpdate
+Record: TypeAlias = (
+    PassResult | PassFailure | LinkStatus | DomainEvent | DomainUpdate | MigrationProgress
+)
 Listener = Callable[[Record], object]
 
 BULK_PER_HOST = 3
@@ -88,6 +91,7 @@ class Fleet:
         self._wake = {h: asyncio.Event() for h in self.hosts}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing = False
+        self._migrations: dict[DomainRef, MigrationProgress] = {}
         for host in self.hosts.values():
             host.status_listeners.append(self._on_status)
             host.event_listeners.append(self._emit)
@@ -114,7 +118,18 @@ class Fleet:
 
         return changed
 
+    def _moving(self, host_id: str) -> tuple[set[str], set[str]]:
+        """Domains migrating from and to this host now. Until a migration ends its row
+        stays on the source as last read: the target lists a paused copy meanwhile (two
+        rows) and the source may stop listing it before the call returns (no row)."""
+        out = {m.uuid for m in self._migrations.values() if m.host_id == host_id}
+        into = {m.uuid for m in self._migrations.values() if m.target == host_id}
+        return out, into
+
     def _take_one(self, host: HostBackend, uuid: str, fig: DomainFigures | None) -> None:
+        out, into = self._moving(host.id)
+        if uuid in into or (fig is None and uuid in out):
+            return
         at = fig.sample.at if fig is not None else asyncio.get_running_loop().time()
         if self._books[host.id].take_one(uuid, fig, at):
             self._emit(DomainUpdate(host.id, uuid, fig))
@@ -164,7 +179,15 @@ class Fleet:
         except BackendError as err:
             self._emit(PassFailure(host.id, str(err), lost=False))
         else:
-            merged = self._books[host.id].take_pass(result)
+            book = self._books[host.id]
+            out, into = self._moving(host.id)
+            if out or into:
+                kept = {u: f for u, f in result.domains.items() if u not in into}
+                for uuid in out - kept.keys():
+                    if uuid in book.domains:
+                        kept[uuid] = book.domains[uuid]
+                result = replace(result, domains=kept)
+            merged = book.take_pass(result)
             self._emit(replace(result, domains=merged))
 
     async def close(self) -> None:
@@ -198,14 +221,53 @@ class Fleet:
         self._take_one(host, ref.uuid, fig)
         return fig
 
+    def migration(self, ref: DomainRef) -> MigrationProgress | None:
+        """The newest progress of the domain's migration under way (None: none runs)."""
+        return self._migrations.get(ref)
+
+    def migrations(self) -> list[MigrationProgress]:
+        """Every migration under way, newest progress of each."""
+        return list(self._migrations.values())
+
     async def migrate(self, ref: DomainRef, target: str, opts: MigrationOptions) -> str:
-        """Move a running domain to another host; both hosts are read again at once, so
-        the row leaves one and appears on the other."""
+        """Move a running domain to another host; its progress goes to the feed while it
+        runs (a last record says it finished). The row stays on the source until it
+        ends; then the domain is read again on both hosts and both readings go out
+        together, so the row moves without a moment of two rows or none."""
+        if ref in self._migrations:
+            raise NotAllowed("Migrate: a migration of this domain is already under way")
+        fig = self.find(ref)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first = MigrationProgress(ref.host, ref.uuid, fig.name if fig else ref.uuid, target, 0.0)
+        self._migrations[ref] = first
+        self._emit(first)
         try:
-            return await self.host(ref).migrate_to(ref.uuid, self.hosts[target], opts)
+            return await self.host(ref).migrate_to(ref.uuid, self.hosts[target], opts,
+                                                   self._progress)
         finally:
+            hosts = (self.host(ref), self.hosts[target])
+            readings = await asyncio.gather(*(h.refresh_domain(ref.uuid) for h in hosts),
+                                            return_exceptions=True)
+            last = self._migrations.pop(ref, first)
+            self._emit(replace(last, elapsed_s=loop.time() - started, finished=True))
+            # Both readings at once, the source's first, with nothing awaited in between.
+            for host, reading in zip(hosts, readings, strict=True):
+                if not isinstance(reading, BaseException):
+                    self._take_one(host, ref.uuid, reading)
             self.poll_now(ref.host)
             self.poll_now(target)
+
+    def _progress(self, progress: MigrationProgress) -> None:
+        if progress.ref in self._migrations:  # a late reading of a finished one is dropped
+            self._migrations[progress.ref] = progress
+            self._emit(progress)
+
+    async def abort_migration(self, ref: DomainRef) -> str:
+        """Cancel the domain's migration under way; it keeps running where it was."""
+        if ref not in self._migrations:
+            raise NotAllowed("Abort migration: no migration of this domain is under way")
+        return await self.host(ref).abort_migration(ref.uuid)
 
     async def detail(self, ref: DomainRef) -> DomainDetail:
         return await self.host(ref).detail(ref.uuid)

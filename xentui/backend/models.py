@@ -272,6 +272,8 @@ class Capabilities:
     reset: bool
     managed_save: bool
     console: bool
+    abort_migration: bool = False
+    """A migration under way can be cancelled (QEMU; the Xen libxl driver cannot)."""
 
     def has(self, name: str | None) -> bool:
         """Whether a named capability (as the lifecycle registry names them) is present."""
@@ -285,6 +287,7 @@ class Capabilities:
             "managed_save": "managed save is",
             "console": "the console is",
             "bulk_stats": "bulk statistics are",
+            "abort_migration": "aborting a migration is",
         }.get(name, f"{name} is")
         return f"{what} not supported by the {self.driver} driver"
 
@@ -332,3 +335,46 @@ class MigrationOptions:
     """Remove its definition from the source."""
     p2p: bool = False
     """Peer-to-peer: the source's daemon talks to the target itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationProgress:
+    """Where a live migration stands: what the driver's job statistics say (QEMU: bytes
+    and rate; the Xen libxl driver: elapsed time only); figures a driver lacks are None."""
+
+    host_id: str
+    """The source host."""
+    uuid: str
+    name: str
+    target: str
+    """The target host's id."""
+    elapsed_s: float
+    processed_bytes: int | None = None
+    """Sent so far, all passes over memory together."""
+    total_bytes: int | None = None
+    remaining_bytes: int | None = None
+    """Still to send in this pass (memory the guest dirties is sent again)."""
+    rate_bps: float | None = None
+    """Bytes per second."""
+    iteration: int | None = None
+    """Which pass over the guest's memory (1: the first copy)."""
+    finished: bool = False
+    """The migration ended (either way); the outcome comes with the action's result."""
+
+    @property
+    def ref(self) -> DomainRef:
+        return DomainRef(self.host_id, self.uuid)
+
+    @property
+    def fraction(self) -> float | None:
+        """How far the current pass is, 0..1; None without byte figures."""
+        if not self.total_bytes or self.remaining_bytes is None:
+            return None
+        return max(0.0, min(1.0, 1.0 - self.remaining_bytes / self.total_bytes))
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds until this pass is sent at the current rate; None when unknown."""
+        if self.remaining_bytes is None or not self.rate_bps:
+            return None
+        return self.remaining_bytes / self.rate_bps

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from xentui.backend.api import HostBackend
+from xentui.backend.api import HostBackend, ProgressSink
 from xentui.backend.errors import (
     ActionError,
     ConnectionLost,
@@ -205,7 +205,9 @@ class DemoHost:
         self.world.advance()
         return text
 
-    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions) -> str:
+    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions,
+                         progress: ProgressSink | None = None) -> str:
+        """Move a simulated domain at once (no job to report progress on)."""
         if self.readonly:
             raise PermissionDenied("Migrate: the connection is read-only")
         if not isinstance(target, DemoHost) or target.world is not self.world:
@@ -217,6 +219,10 @@ class DemoHost:
             raise NotAllowed(str(err)) from err
         self.world.advance()
         return text
+
+    async def abort_migration(self, uuid: str) -> str:
+        """Demo migrations end as soon as they start: there is never one to cancel."""
+        raise NotAllowed("Abort migration: no migration of this domain is under way")
 
     async def detail(self, uuid: str) -> DomainDetail:
         try:

@@ -16,12 +16,12 @@ from textual.screen import Screen
 from xentui.backend.actions import ACTIONS
 from xentui.backend.errors import BackendError
 from xentui.backend.fleet import Fleet
-from xentui.backend.models import DomainFigures, DomainRef, MigrationOptions
+from xentui.backend.models import DomainFigures, DomainRef
 from xentui.config import Settings
 from xentui.ui import format as fmt
 from xentui.ui.messages import ActionDone
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
-from xentui.ui.screens.migrate import MigrateScreen
+from xentui.ui.screens.migrate import MigrateScreen, MigrationChoice, describe
 from xentui.ui.typeahead import HOLD_LIMIT_S, TypeAhead
 
 
@@ -135,32 +135,32 @@ class ActionsApp(App[int]):
             self.report("warn", "Migrate: no other connected host")
             return
 
-        def picked(target: str | None) -> None:
-            if target is None:
+        def picked(choice: MigrationChoice | None) -> None:
+            if choice is None:
                 return
+            to = choice.target
             question = (f"Migrate {fmt.visible(fig.name)} from "
-                        f"{fmt.visible(self.host_label(fig.host))} to {fmt.visible(target)}?")
-            self.push_dialog(ConfirmScreen(question, "Live migration: the guest keeps running "
-                                           "and moves; its definition moves with it."),
-                             partial(self._migrate_confirmed, fig.ref, fig.name, target))
+                        f"{fmt.visible(self.host_label(fig.host))} to {fmt.visible(to)}?")
+            self.push_dialog(ConfirmScreen(question, describe(choice.opts)),
+                             partial(self._migrate_confirmed, fig.ref, fig.name, choice))
 
         self._hold_keys()
         self.push_screen(MigrateScreen(fig.name, self.host_label(fig.host), targets), picked)
 
-    def _migrate_confirmed(self, ref: DomainRef, name: str, target: str,
+    def _migrate_confirmed(self, ref: DomainRef, name: str, choice: MigrationChoice,
                            ok: bool | None) -> None:
         if ok:
-            self._run_migrate(ref, name, target)
+            self._run_migrate(ref, name, choice)
         else:
             self.report("info", f"Migrate {self._named(ref, name)}: cancelled", notify=False,
                         kind="action")
 
     @work(exclusive=False, group="actions", exit_on_error=False)
-    async def _run_migrate(self, ref: DomainRef, name: str, target: str) -> None:
-        self.report("info", f"Migrate {self._named(ref, name)} to {target}: under way…",
+    async def _run_migrate(self, ref: DomainRef, name: str, choice: MigrationChoice) -> None:
+        self.report("info", f"Migrate {self._named(ref, name)} to {choice.target}: under way…",
                     notify=False, kind="action")
         try:
-            text = await self.fleet.migrate(ref, target, MigrationOptions())
+            text = await self.fleet.migrate(ref, choice.target, choice.opts)
         except BackendError as err:
             self.post_message(ActionDone(ref, "migrate", False, f"{err} (still on "
                                          f"{self.host_label(ref.host)})"))

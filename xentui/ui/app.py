@@ -24,6 +24,7 @@ from xentui.backend.models import (
     DomainUpdate,
     LinkState,
     LinkStatus,
+    MigrationProgress,
     PassFailure,
     PassResult,
 )
@@ -37,9 +38,11 @@ from xentui.ui.messages import (
     DomainsChanged,
     EventsArrived,
     LinkChanged,
+    MigrationProgressed,
     PassDone,
     PassFailed,
 )
+from xentui.ui.migration import MigrationApp
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
@@ -57,7 +60,7 @@ LEVEL_NOTIFY: dict[str, SeverityLevel] = {
 }
 
 
-class XentuiApp(BulkActionsApp):
+class XentuiApp(BulkActionsApp, MigrationApp):
     """The console for a fleet of hosts (often a fleet of one)."""
 
     CSS_PATH = "app.tcss"
@@ -117,6 +120,8 @@ class XentuiApp(BulkActionsApp):
                 self._changes = DomainsChanged()
                 self.post_message(self._changes)
             self._changes.figures[rec.ref] = rec.figures
+        elif isinstance(rec, MigrationProgress):
+            self.post_message(MigrationProgressed(rec))
 
     @property
     def host(self) -> HostBackend:

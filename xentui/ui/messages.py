@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from xentui.backend.models import DomainEvent, DomainFigures, DomainRef, LinkStatus, PassResult
+from xentui.backend.models import (
+    DomainEvent,
+    DomainFigures,
+    DomainRef,
+    LinkStatus,
+    MigrationProgress,
+    PassResult,
+)
 
 
 class PassDone(Message):
@@ -80,3 +87,15 @@ class BulkDone(Message):
         self.action = action
         self.refs = refs
         self.failed = failed
+
+
+class MigrationProgressed(Message):
+    """A migration under way moved on (or finished). Bursts coalesce per domain."""
+
+    def __init__(self, progress: MigrationProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def can_replace(self, message: Message) -> bool:
+        return (isinstance(message, MigrationProgressed)
+                and message.progress.ref == self.progress.ref)

@@ -14,6 +14,9 @@ BULK_GROUPS = {
     "block": libvirt.VIR_DOMAIN_STATS_BLOCK,
     "net": libvirt.VIR_DOMAIN_STATS_INTERFACE,
 }
+ABORTABLE_MIGRATION_DRIVERS = frozenset({"QEMU"})
+"""Drivers whose migration job `abortJob` cancels (libxl has no abort; the test driver
+does not migrate)."""
 BULK_ALL = 0
 for _flag in BULK_GROUPS.values():
     BULK_ALL |= _flag
@@ -64,4 +67,5 @@ def probe(conn: libvirt.virConnect) -> Capabilities:
         reset=not xen,
         managed_save=True if managed is None else managed,
         console=driver.upper() in ("QEMU", "XEN", "LXC"),
+        abort_migration=driver.upper() in ABORTABLE_MIGRATION_DRIVERS,
     )

@@ -14,7 +14,7 @@ from dataclasses import replace
 from functools import partial
 
 import libvirt
-from xentui.backend.api import HostBackend
+from xentui.backend.api import HostBackend, ProgressSink
 from xentui.backend.errors import (
     BackendError,
     ConnectError,
@@ -35,7 +35,8 @@ from xentui.backend.libvirt.connection import (
 )
 from xentui.backend.libvirt.detail import read_detail
 from xentui.backend.libvirt.hostinfo import read_host_info, refresh_host_info
-from xentui.backend.libvirt.migration import migrate
+from xentui.backend.libvirt.jobs import JobFigures, abort_job, progress, read_job
+from xentui.backend.libvirt.migration import flags_for, migrate
 from xentui.backend.libvirt.sampler import Sampler, sample_one
 from xentui.backend.models import (
     Capabilities,
@@ -48,6 +49,7 @@ from xentui.backend.models import (
     LinkState,
     LinkStatus,
     MigrationOptions,
+    MigrationProgress,
     PassResult,
 )
 from xentui.backend.rates import domain_rates, same_instance
@@ -60,6 +62,9 @@ def backoff(attempt: int) -> float:
     """Seconds to wait before reconnect attempt number `attempt` (0-based)."""
     return BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
 
+
+PROGRESS_INTERVAL_S = 0.5
+"""How often a migration's job statistics are read while it runs."""
 
 POOL_SIZE = 5
 """libvirtd serves at most 5 calls at once per client (max_client_requests): more
@@ -302,8 +307,10 @@ class LibvirtHost:
             partial(lifecycle.perform, readonly=self.readonly), conn, uuid, action, self.caps
         )
 
-    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions) -> str:
-        """Live-migrate a domain to another libvirt host of the fleet."""
+    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions,
+                         progress: ProgressSink | None = None) -> str:
+        """Live-migrate a domain to another libvirt host of the fleet, reporting its job
+        statistics to `progress` while it runs."""
         if not isinstance(target, LibvirtHost):
             raise Unsupported(f"Migrate: {target.id} is not a libvirt host")
         if target is self:
@@ -311,12 +318,57 @@ class LibvirtHost:
         if self.readonly:
             raise PermissionDenied("Migrate: the connection is read-only")
         src, dest = self._conn(), target._conn()
+        flags = flags_for(opts, self.caps.driver if self.caps is not None else "")
 
         def run() -> str:
             with target.link.borrowed():
-                return migrate(src, dest, target.uri, uuid, target.id, opts)
+                return migrate(src, dest, target.uri, uuid, target.id, opts, flags)
 
-        return await self.link.call(run)
+        job = asyncio.ensure_future(self.link.call(run))
+        watch = None
+        if progress is not None:
+            watch = asyncio.get_running_loop().create_task(
+                self._watch_job(src, uuid, target.id, progress), name=f"migration-{uuid}")
+        try:
+            return await job
+        finally:
+            if watch is not None:
+                watch.cancel()
+
+    async def _watch_job(self, conn: libvirt.virConnect, uuid: str, target_id: str,
+                         sink: ProgressSink) -> None:
+        """Read the migration job's statistics every PROGRESS_INTERVAL_S, in the pool;
+        a poll that fails is skipped (the job may be ending)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            dom = await self.link.call(conn.lookupByUUIDString, uuid)
+            name = await self.link.call(dom.name)
+        except (BackendError, libvirt.libvirtError):
+            return
+        base = MigrationProgress(self.id, uuid, name, target_id, 0.0)
+        before: JobFigures | None = None
+        while True:
+            await asyncio.sleep(PROGRESS_INTERVAL_S)
+            try:
+                now = await self.link.call(read_job, dom, time.monotonic())
+            except (BackendError, libvirt.libvirtError):
+                continue
+            elapsed = loop.time() - started
+            if now is None:
+                sink(replace(base, elapsed_s=elapsed))
+                continue
+            sink(progress(base, now, before, elapsed))
+            before = now
+
+    async def abort_migration(self, uuid: str) -> str:
+        """Cancel the domain's migration under way; it keeps running here."""
+        if self.readonly:
+            raise PermissionDenied("Abort migration: the connection is read-only")
+        caps = self.caps
+        if caps is not None and not caps.abort_migration:
+            raise Unsupported(f"Abort migration: {caps.missing_reason('abort_migration')}")
+        return await self.link.call(abort_job, self._conn(), uuid)
 
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one domain; DomainGone if it vanished."""

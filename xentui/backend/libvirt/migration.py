@@ -2,8 +2,7 @@
 
 Managed direct migration (`migrate3` over the two connections xentui holds) by default,
 peer-to-peer (`migrateToURI3`, the source daemon connects to the target) on request.
-Only flags the Xen libxl driver accepts are ever sent: LIVE, PEER2PEER, PERSIST_DEST,
-UNDEFINE_SOURCE.
+Only flags the source's driver accepts are ever sent (`ACCEPTED_FLAGS`).
 """
 
 from __future__ import annotations
@@ -11,12 +10,35 @@ from __future__ import annotations
 import time
 
 import libvirt
-from xentui.backend.errors import DomainGone
+from xentui.backend.errors import DomainGone, Unsupported
 from xentui.backend.libvirt.errors import translate
 from xentui.backend.models import MigrationOptions
 
+LIBXL_FLAGS = (
+    libvirt.VIR_MIGRATE_LIVE
+    | libvirt.VIR_MIGRATE_PEER2PEER
+    | libvirt.VIR_MIGRATE_TUNNELLED
+    | libvirt.VIR_MIGRATE_PERSIST_DEST
+    | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+    | libvirt.VIR_MIGRATE_PAUSED
+)
+"""Every flag the Xen libxl driver's migration accepts (it refuses the call otherwise)."""
 
-def flags_for(opts: MigrationOptions) -> int:
+ACCEPTED_FLAGS: dict[str, int] = {"XEN": LIBXL_FLAGS, "LIBXL": LIBXL_FLAGS}
+"""Drivers (by `virConnectGetType`, upper case) that accept only some migration flags;
+a driver not named here gets the flags the options ask for."""
+
+_FLAG_NAMES = {
+    getattr(libvirt, n): n.removeprefix("VIR_MIGRATE_") for n in dir(libvirt)
+    if n.startswith("VIR_MIGRATE_") and not n.startswith("VIR_MIGRATE_MAX_SPEED")
+    and isinstance(getattr(libvirt, n), int)
+}
+"""Flag bit -> its name, for messages (the MAX_SPEED constants are not migrate flags)."""
+
+
+def flags_for(opts: MigrationOptions, driver: str = "") -> int:
+    """The migrate call's flags for these options; Unsupported if the source's `driver`
+    does not accept one of them (TUNNELLED only goes with PEER2PEER)."""
     flags = libvirt.VIR_MIGRATE_LIVE
     if opts.persist:
         flags |= libvirt.VIR_MIGRATE_PERSIST_DEST
@@ -24,15 +46,27 @@ def flags_for(opts: MigrationOptions) -> int:
         flags |= libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
     if opts.p2p:
         flags |= libvirt.VIR_MIGRATE_PEER2PEER
-    return flags
+    return checked(flags, driver)
+
+
+def checked(flags: int, driver: str) -> int:
+    """`flags` if `driver` accepts them all, else Unsupported naming the ones it does not."""
+    accepted = ACCEPTED_FLAGS.get(driver.upper())
+    if flags & libvirt.VIR_MIGRATE_TUNNELLED and not flags & libvirt.VIR_MIGRATE_PEER2PEER:
+        raise Unsupported("Migrate: a tunnelled migration must be peer-to-peer")
+    if accepted is None or not flags & ~accepted:
+        return flags
+    extra = [name for bit, name in sorted(_FLAG_NAMES.items()) if bit & flags & ~accepted]
+    raise Unsupported(f"Migrate: the {driver} driver does not accept {', '.join(extra)}")
 
 
 def migrate(
     src: libvirt.virConnect, dest: libvirt.virConnect, dest_uri: str, uuid: str,
-    target_name: str, opts: MigrationOptions,
+    target_name: str, opts: MigrationOptions, flags: int,
 ) -> str:
-    """Move the running domain `uuid` from `src` to the target; what happened, with the
-    time it took. Raises a typed error with libvirt's reason on one line."""
+    """Move the running domain `uuid` from `src` to the target with `flags` (from
+    `flags_for`); what happened, with the time it took. Raises a typed error with
+    libvirt's reason and the time it took on one line."""
     try:
         dom = src.lookupByUUIDString(uuid)
         name = dom.name()
@@ -43,9 +77,10 @@ def migrate(
     t0 = time.monotonic()
     try:
         if opts.p2p:
-            dom.migrateToURI3(dest_uri, {}, flags_for(opts))
+            dom.migrateToURI3(dest_uri, {}, flags)
         else:
-            dom.migrate3(dest, {}, flags_for(opts))
+            dom.migrate3(dest, {}, flags)
     except libvirt.libvirtError as err:
-        raise translate(err, f"Migrate {name} to {target_name}") from err
+        took = time.monotonic() - t0
+        raise translate(err, f"Migrate {name} to {target_name} failed after {took:.1f} s") from err
     return f"{name}: migrated to {target_name} in {time.monotonic() - t0:.1f} s"

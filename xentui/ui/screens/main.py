@@ -23,6 +23,7 @@ from xentui.ui.widgets.event_log import EventLog
 from xentui.ui.widgets.graphs import PerformanceView
 from xentui.ui.widgets.host_bar import HostBar
 from xentui.ui.widgets.hosts_pane import HostsPane
+from xentui.ui.widgets.migration_line import MigrationLine
 
 if TYPE_CHECKING:
     from xentui.ui.app import XentuiApp
@@ -64,6 +65,8 @@ class MainScreen(Screen[None]):
         Binding("p", "toggle_pause", "Pause/Resume", id="pause", priority=True),
         Binding("m", "migrate", "Migrate", show=False, id="migrate", priority=True,
                 tooltip="live-migrate the domain to another host of the fleet"),
+        Binding("M", "abort_migration", "Abort migration", show=False, id="abort-migration",
+                priority=True, tooltip="cancel the domain's migration under way"),
         *_action_bindings(),
         Binding("space", "mark", "Mark", show=False, id="mark", priority=True,
                 tooltip="mark or unmark the domain for a bulk action, then move down"),
@@ -109,6 +112,7 @@ class MainScreen(Screen[None]):
                             id="domains")
         table.border_title = "Domains"
         yield table
+        yield MigrationLine(id="migrations")
         with Horizontal(id="lower"):
             perf = PerformanceView(id="performance")
             perf.border_title = "Performance"
@@ -289,6 +293,8 @@ class MainScreen(Screen[None]):
             return f"not possible while the domain is {fig.sample.state.value}"
         if not self.xapp.migrate_targets(fig):
             return "no other connected host"
+        if self.xapp.fleet.migration(fig.ref) is not None:
+            return "its migration is under way"
         return None
 
     def action_migrate(self) -> None:
@@ -298,6 +304,9 @@ class MainScreen(Screen[None]):
             self.xapp.report("warn", f"Migrate: {reason}")
             return
         self.xapp.request_migrate(fig)
+
+    def action_abort_migration(self) -> None:
+        self.xapp.request_abort(self.selected())
 
     def pause_action(self) -> str:
         if self.table.marked:
@@ -317,6 +326,8 @@ class MainScreen(Screen[None]):
             return True if self.selected() is not None else None
         if action == "migrate":
             return True if self.migrate_reason() is None else None
+        if action == "abort_migration":
+            return True if self.xapp.abort_reason(self.selected()) is None else None
         return True
 
     def action_lifecycle(self, name: str) -> None:
@@ -353,6 +364,8 @@ class MainScreen(Screen[None]):
             return self.action_reason(self.pause_action())
         if binding.action == "migrate":
             return self.migrate_reason()
+        if binding.action == "abort_migration":
+            return self.xapp.abort_reason(self.selected())
         return None
 
     def on_key(self, event: events.Key) -> None:

@@ -103,7 +103,7 @@ class DomainTable(ScrollView, can_focus=True):
         self.stale_hosts: set[str] = set()
         self.figures: dict[DomainRef, DomainFigures] = {}
         self._host_refs: dict[str, list[DomainRef]] = {}
-        self.order: list[DomainRef] = []
+        self._order: list[DomainRef] = []
         self._pos: dict[DomainRef, int] = {}
         self._keys: dict[DomainRef, tuple[Any, ...]] = {}
         self.cursor = 0
@@ -117,6 +117,12 @@ class DomainTable(ScrollView, can_focus=True):
         """Domains marked for a bulk action; the mark gutter shows while any is marked."""
 
     # -- model -----------------------------------------------------------------------
+    @property
+    def order(self) -> list[DomainRef]:
+        """The rows as listed (worked out now if a change left the order due)."""
+        self._ensure_order()
+        return self._order
+
     @property
     def stale(self) -> bool:
         """Whether any host's rows are stale (its link is down)."""
@@ -221,8 +227,8 @@ class DomainTable(ScrollView, can_focus=True):
             col = COLUMNS[self.sort_key]
             visible.sort(key=lambda f: col.sort(f), reverse=self.reverse)
             visible.sort(key=pinned_first)
-        self.order = [f.ref for f in visible]
-        self._pos = {r: i for i, r in enumerate(self.order)}
+        self._order = [f.ref for f in visible]
+        self._pos = {r: i for i, r in enumerate(self._order)}
         longest = max((cell_len(COLUMNS["name"].cell(f)) for f in visible), default=4)
         self._name_width = max(8, min(32, longest))
         hosts = {f.host for f in self.figures.values()}
@@ -230,7 +236,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._header = None
         self._lines.clear()
         width = sum(self._width(c) + 1 for c in self.columns) + self._gutter()
-        self.virtual_size = Size(width, len(self.order) + 1)
+        self.virtual_size = Size(width, len(self._order) + 1)
         self._restore_cursor()
         self.refresh()
 
@@ -238,9 +244,9 @@ class DomainTable(ScrollView, can_focus=True):
         before = self.selected
         if self.selected is not None and self.selected in self._pos:
             self.cursor = self._pos[self.selected]
-        elif self.order:
-            self.cursor = min(self.cursor, len(self.order) - 1)
-            self.selected = self.order[self.cursor]
+        elif self._order:
+            self.cursor = min(self.cursor, len(self._order) - 1)
+            self.selected = self._order[self.cursor]
         else:
             self.cursor, self.selected = 0, None
         if self.selected != before:
@@ -249,7 +255,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _refresh_visible(self) -> None:
         top = int(self.scroll_offset.y)
-        shown = self.order[top : top + max(1, self.size.height)]
+        shown = self._order[top : top + max(1, self.size.height)]
         if any(
             (c := self._lines.get(r)) is None or c.fig is not self.figures.get(r) for r in shown
         ):
@@ -277,7 +283,7 @@ class DomainTable(ScrollView, can_focus=True):
         """Move the cursor to a domain if it is listed (a bare UUID: the first match)."""
         self._ensure_order()
         if isinstance(key, str):
-            found = next((r for r in self.order if r.uuid == key), None)
+            found = next((r for r in self._order if r.uuid == key), None)
             if found is None:
                 return False
             key = found
@@ -299,7 +305,7 @@ class DomainTable(ScrollView, can_focus=True):
     def mark_shown(self) -> None:
         """Mark every domain the filter shows."""
         self._ensure_order()
-        self.marked.update(self.order)
+        self.marked.update(self._order)
         self._marks_changed()
 
     def clear_marks(self) -> None:
@@ -310,7 +316,7 @@ class DomainTable(ScrollView, can_focus=True):
     def marked_figures(self) -> list[DomainFigures]:
         """The marked domains in the order shown (marked ones hidden by the filter last)."""
         self._ensure_order()
-        shown = [self.figures[r] for r in self.order if r in self.marked]
+        shown = [self.figures[r] for r in self._order if r in self.marked]
         hidden = [f for r, f in self.figures.items() if r in self.marked and r not in self._pos]
         return shown + hidden
 
@@ -324,12 +330,12 @@ class DomainTable(ScrollView, can_focus=True):
     # -- cursor ------------------------------------------------------------------------
     def _move_to(self, index: int) -> None:
         self._ensure_order()
-        if not self.order:
+        if not self._order:
             return
-        index = max(0, min(len(self.order) - 1, index))
+        index = max(0, min(len(self._order) - 1, index))
         old = self.selected
         self.cursor = index
-        self.selected = self.order[index]
+        self.selected = self._order[index]
         if old != self.selected:
             self.post_message(self.SelectionChanged(self.selected))
         self._scroll_to_cursor()
@@ -350,7 +356,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._move_to(self.cursor + step * max(1, self.size.height - 2))
 
     def action_jump(self, where: int) -> None:
-        self._move_to(0 if where == 0 else len(self.order) - 1)
+        self._move_to(0 if where == 0 else len(self._order) - 1)
 
     def on_resize(self, _event: events.Resize) -> None:
         self._scroll_to_cursor()
@@ -420,9 +426,9 @@ class DomainTable(ScrollView, can_focus=True):
         if y == 0:
             return self._header_strip().crop_extend(sx, sx + width, None)
         index = int(self.scroll_offset.y) + y - 1
-        if index >= len(self.order):
+        if index >= len(self._order):
             return Strip.blank(width)
-        ref = self.order[index]
+        ref = self._order[index]
         fig = self.figures.get(ref)
         if fig is None:  # gone since the order was worked out; the new order is due
             return Strip.blank(width)

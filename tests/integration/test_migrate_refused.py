@@ -1,0 +1,80 @@
+"""A driver that cannot migrate (libvirt's test driver, on a private daemon): both modes
+fail with libvirt's own reason on one line -- managed direct through `migrate3`,
+peer-to-peer through `migrateToURI3` -- and the guest keeps running where it was; abort
+is greyed with the capabilities' reason."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import libvirt
+import pytest
+from textual.message import Message
+
+from tests.support.daemons import PrivateDaemon
+from tests.support.pilot_helpers import asking, private_state, until  # noqa: F401
+from xentui.backend.models import DomainRef
+from xentui.config import HostEntry, Settings
+from xentui.ui.app import make_app
+from xentui.ui.messages import ActionDone
+from xentui.ui.screens.migrate import MigrateScreen
+from xentui.ui.widgets.migration_line import MigrationLine
+
+pytestmark = pytest.mark.integration
+
+GUEST_XML = """<domain type='test'>
+  <name>{name}</name>
+  <memory unit='KiB'>65536</memory>
+  <os><type>hvm</type></os>
+</domain>"""
+
+
+async def test_a_driver_that_cannot_migrate_gives_its_reason_and_the_guest_stays(
+    test_daemon: PrivateDaemon, private_state: Path  # noqa: F811
+) -> None:
+    name = f"nomig-{uuid.uuid4().hex[:6]}"
+    observer = libvirt.open(test_daemon.uri)  # also keeps the daemon's test:///default
+    dom = observer.defineXML(GUEST_XML.format(name=name))
+    dom.create()
+    messages: list[Message] = []
+    app = make_app([HostEntry("t1", test_daemon.uri), HostEntry("t2", test_daemon.uri)],
+                   settings=Settings(interval=0.5), log_to_file=False)
+    try:
+        async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+            ref = DomainRef("t1", dom.UUIDString())
+            await until(pilot, lambda: ref in app.main.table.figures
+                        and all(h.connected for h in app.fleet.hosts.values()), 20, "listed")
+            assert app.main.table.select(ref)
+            await pilot.pause()
+
+            reason = "aborting a migration is not supported by the TEST driver"
+            assert app.abort_reason(app.main.selected()) == reason
+            assert app.main.check_action("abort_migration", ()) is None
+            await pilot.press("M")
+            await pilot.pause(0.3)
+            assert app.screen is app.main
+
+            def failures() -> list[str]:
+                return [m.text for m in messages if isinstance(m, ActionDone)
+                        and m.action == "migrate" and not m.ok]
+
+            for keys, words in (((), "virDomainMigrate3"),
+                                (("p",), "p2p migration is not supported")):
+                await pilot.press("m")
+                await until(pilot, lambda: isinstance(app.screen, MigrateScreen), 5, "dialog")
+                await pilot.press(*keys, "enter")
+                await until(pilot, lambda: asking(app), 5, "confirmation")
+                count = len(failures())
+                await pilot.press("y")
+                await until(pilot, lambda n=count: len(failures()) > n, 10, "the failure")
+                text = failures()[-1]
+                assert words in text and "still on t1" in text and "\n" not in text, text
+                assert dom.isActive() and dom.isPersistent()
+            assert not app.main.query_one(MigrationLine).display
+            assert app.fleet.migrations() == []
+    finally:
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+        observer.close()
