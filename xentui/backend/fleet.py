@@ -202,5 +202,11 @@ class Fleet:
             self.poll_now(ref.host)
             self.poll_now(target)
 
+    def watch(self, host_id: str, uuids: Iterable[str]) -> None:
+        """Tell a host which of its domains are on screen (see HostBackend.watch)."""
+        host = self.hosts.get(host_id)
+        if host is not None:
+            host.watch(uuids)
+
     async def detail(self, ref: DomainRef) -> DomainDetail:
         return await self.host(ref).detail(ref.uuid)
