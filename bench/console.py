@@ -39,6 +39,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -76,6 +77,8 @@ class Acc:
     frames: int = 0
     peak_rss: int = 0
     pool_calls: int = 0
+    gc_s: float = 0.0
+    gc_runs: int = 0
 
 
 class _Stepped:
@@ -191,6 +194,8 @@ class Result:
     threads: dict[str, float] = field(default_factory=dict)
     raw_pct: float | None = None
     raw_daemon_pct: float | None = None
+    gc_pct: float = 0.0
+    gc_per_pass: float = 0.0
 
 
 async def _wait(app: Any, cond: Callable[[], bool], timeout: float, what: str,
@@ -230,6 +235,15 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
 
     proc = psutil.Process()
     counter = CallCounter()
+    gc_started: list[float] = []
+
+    def gc_timer(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started.append(time.thread_time())
+        elif gc_started:
+            acc.gc_s += time.thread_time() - gc_started.pop()
+            acc.gc_runs += 1
+
     with tempfile.TemporaryDirectory(prefix="xentui-bench-") as tmp, contextlib.ExitStack() as ex:
         if uri is None:
             node = Path(tmp) / f"node-{n}.xml"
@@ -237,6 +251,7 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
             uri = demo_uri(node)
         settings = Settings(interval=interval, log_file=False)
         acc = Acc()
+        gc.callbacks.append(gc_timer)
 
         def rss() -> None:
             acc.peak_rss = max(acc.peak_rss, proc.memory_info().rss)
@@ -272,6 +287,7 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
                         "warm-up passes")
             top_result = ex.enter_context(top_running(SIZE)) if top else None
             th0 = thread_cpu()
+            gc0 = (acc.gc_s, acc.gc_runs)
             s0 = snap(app, acc)
             dw = Window(libvirtd=daemon_pid)
             prof = cProfile.Profile() if profile else None
@@ -283,6 +299,7 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
             if prof is not None:
                 prof.disable()
             s1 = snap(app, acc)
+            gc1 = (acc.gc_s, acc.gc_runs)
             th1 = thread_cpu()
             daemon = dw.close()
             tops = top_result() if top_result is not None else {}
@@ -334,6 +351,8 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
         calls_per_pass=calls,
         calls=per_call,
         threads={k: 100 * (th1.get(k, 0.0) - th0.get(k, 0.0)) / wall for k in th1},
+        gc_pct=100 * (gc1[0] - gc0[0]) / wall,
+        gc_per_pass=(gc1[1] - gc0[1]) / passes,
     )
 
 
@@ -456,7 +475,8 @@ def report(results: dict[tuple[int, str], Result | str], sizes: list[int],
                   f"{_fmt(r.raw_daemon_pct, '.2f'):>7} | {r.calls_per_pass:>10.0f} | "
                   f"{th.get('events', 0):>6.2f} | {th.get('pool', 0):>6.2f} | "
                   f"{th.get('main', 0):>6.2f} | {r.top_kib_s:>9.2f}")
-            print(f"{'':>6}   calls: " + ", ".join(f"{k.split('.')[-1]} {c:.0f}"
+            print(f"{'':>6}   GC {r.gc_pct:.2f}% of a core, {r.gc_per_pass:.1f} collections/pass; "
+                  "calls: " + ", ".join(f"{k.split('.')[-1]} {c:.0f}"
                                                    for k, c in r.calls.items()))
     print()
     for v in variants:

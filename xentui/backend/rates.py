@@ -9,7 +9,6 @@ absurd figure.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from operator import attrgetter
 from typing import TypeVar
 
@@ -63,6 +62,9 @@ def _device_rates(
     return out, total_r, total_w
 
 
+NO_RATES = DomainRates()
+"""No rate known (shared: records are frozen and nobody edits their dicts)."""
+
 _DISK_BYTES = attrgetter("rd_bytes", "wr_bytes")
 _NET_BYTES = attrgetter("rx_bytes", "tx_bytes")
 
@@ -88,14 +90,15 @@ def domain_rates(
     the last two readings' own span, never a span stretched over a gap.
     """
     if prev is None or not same_instance(prev, cur):
-        return DomainRates()
+        return NO_RATES
     span = cur.at - prev.at
     cpu = cpu_percent(prev.cpu_time_ns, cur.cpu_time_ns, span)
     io_span = cur.io_read_at - prev.io_read_at
     if io_span <= 0 and cur.io_at is not None:
         if held is None:
             return DomainRates(cpu_pct=cpu)
-        return replace(held, cpu_pct=cpu)
+        return DomainRates(cpu, held.disk_rd_bps, held.disk_wr_bps, held.net_rx_bps,
+                           held.net_tx_bps, held.disks, held.nets)
     disks, rd, wr = _device_rates(prev.disks, cur.disks, io_span, _DISK_BYTES)
     nets, rx, tx = _device_rates(prev.nets, cur.nets, io_span, _NET_BYTES)
     return DomainRates(

@@ -158,6 +158,7 @@ def sample_one(
     persistent: bool | None = None,
     carry: DomainSample | None = None,
     local: XenLocalIo | None = None,
+    uuid: str | None = None,
 ) -> DomainSample:
     """Read one domain through per-domain calls (raises libvirtError if it vanished).
 
@@ -168,7 +169,8 @@ def sample_one(
     at = time.monotonic()
     state_code, maxmem, mem, nvcpus, cpu_time = dom.info()
     state = DomainState.from_libvirt(state_code)
-    uuid = dom.UUIDString()
+    if uuid is None:
+        uuid = dom.UUIDString()
     dom_id = dom.ID() if state.active else None
     if dom_id is not None and dom_id < 0:
         dom_id = None
@@ -195,6 +197,12 @@ def sample_one(
         persistent=persistent,
         io_at=io_at,
     )
+
+
+def _relisted(last: DomainSample, name: str, at: float, persistent: bool | None) -> DomainSample:
+    """An inactive domain as the listing shows it again: its last reading, retimed."""
+    return DomainSample(last.uuid, name, None, last.state, last.vcpus, None, None,
+                        last.maxmem_kib, last.disks, last.nets, at, last.is_dom0, persistent)
 
 
 IO_EVERY = 10
@@ -254,37 +262,37 @@ class Sampler:
             return True
         return hash(uuid) % self.io_every == self.passes % self.io_every
 
-    def _one(self, dom: libvirt.virDomain) -> DomainSample | None:
-        uuid = dom.UUIDString()
+    def _one(self, dom: libvirt.virDomain, uuid: str) -> DomainSample | None:
         last = self._last.get(uuid)
         persistent = self._persistent.get(uuid)
         due = last is None or self._due(uuid)
         try:
             if not due and last is not None and not last.state.active and dom.ID() < 0:
-                return replace(last, name=dom.name(), at=time.monotonic(), persistent=persistent)
+                return _relisted(last, dom.name(), time.monotonic(), persistent)
             return sample_one(dom, self.devices, persistent=persistent,
-                              carry=None if due else last, local=self.local_io)
+                              carry=None if due else last, local=self.local_io, uuid=uuid)
         except libvirt.libvirtError as err:
             if err.get_error_code() in _VANISHED:
                 return None
             raise
 
-    def _share(self, domains: list[libvirt.virDomain]) -> list[DomainSample | None]:
-        return [self._one(d) for d in domains]
+    def _share(self, listed: list[tuple[libvirt.virDomain, str]]) -> list[DomainSample | None]:
+        return [self._one(d, u) for d, u in listed]
 
-    def _per_domain(self, domains: list[libvirt.virDomain]) -> list[DomainSample]:
-        if len(domains) <= 1 or not self.parallel or self.threads == 1:
-            found = self._share(domains)
+    def _per_domain(self, domains: list[libvirt.virDomain],
+                    uuids: list[str] | None = None) -> list[DomainSample]:
+        listed = list(zip(domains, uuids or [d.UUIDString() for d in domains], strict=True))
+        if len(listed) <= 1 or not self.parallel or self.threads == 1:
+            found = self._share(listed)
         else:
             k = self.threads
-            shares = self.pool.map(self._share, [domains[i::k] for i in range(k)])
+            shares = self.pool.map(self._share, [listed[i::k] for i in range(k)])
             found = [s for share in shares for s in share]
         return [s for s in found if s is not None]
 
-    def _learn_persistence(self, domains: list[libvirt.virDomain]) -> None:
+    def _learn_persistence(self, uuids: list[str]) -> None:
         """List transient domains when a new UUID shows up or every PERSISTENCE_EVERY."""
         known = self._persistent
-        uuids = [d.UUIDString() for d in domains]
         if self.passes % PERSISTENCE_EVERY == 1 or any(u not in known for u in uuids):
             flag = libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT
             transient = {d.UUIDString() for d in self.conn.listAllDomains(flag)}
@@ -300,10 +308,11 @@ class Sampler:
             samples = [replace(s, persistent=s.uuid not in transient) for s in samples]
         else:
             domains = self.conn.listAllDomains(0)
-            self._learn_persistence(domains)
+            uuids = [d.UUIDString() for d in domains]
+            self._learn_persistence(uuids)
             if self.local_io is not None:
                 self.local_io.refresh()
-            samples = self._per_domain(domains)
+            samples = self._per_domain(domains, uuids)
             self.last_path = "per-domain" if self.local_io is None else "per-domain, Dom0 I/O"
         self.devices.keep_only((s.uuid, s.id) for s in samples if s.state.active)
         self._last = {s.uuid: s for s in samples}
