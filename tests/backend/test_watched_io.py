@@ -16,6 +16,7 @@ import pytest
 from tests.backend.conftest import daemon_node
 from tests.backend.helpers import RawReading, rate_bounds, read_raw
 from tests.support import daemons
+from xentui.backend.libvirt import sampler as sampler_module
 from xentui.backend.libvirt.host import LibvirtHost as Host
 from xentui.backend.libvirt.sampler import IO_EVERY
 from xentui.backend.models import DomainState, PassResult
@@ -203,3 +204,26 @@ async def test_persistence_follows_undefine_and_new_transient_domains(dhost: Hos
         result = await dhost.sample()
         assert result.domains[uuid].sample.persistent is bool(dom.isPersistent()) is False
         assert result.domains[new.UUIDString()].sample.persistent is False
+
+
+async def test_quick_passes_run_on_one_thread_slow_ones_spread(
+        dhost: Host, monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[set[str]] = []
+    orig = libvirt.virDomain.info
+
+    def info(dom: libvirt.virDomain) -> Any:
+        threads[-1].add(threading.current_thread().name)
+        return orig(dom)
+
+    monkeypatch.setattr(libvirt.virDomain, "info", info)
+
+    async def pass_threads() -> set[str]:
+        threads.append(set())
+        await dhost.sample()
+        return threads[-1]
+
+    assert len(await pass_threads()) > 1  # the first pass spreads over the pool
+    assert len(await pass_threads()) == 1  # it was quick: the next runs on one thread
+    monkeypatch.setattr(sampler_module, "SERIAL_UP_TO_S", 0.0)  # every pass is "slow" now
+    assert len(await pass_threads()) == 1  # this one ran serially and too long...
+    assert len(await pass_threads()) > 1  # ...so the next ones spread again

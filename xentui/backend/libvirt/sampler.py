@@ -208,6 +208,12 @@ def _relisted(last: DomainSample, name: str, at: float, persistent: bool | None)
 IO_EVERY = 10
 """Domains outside the watched set have their I/O counters read every this many passes
 (spread evenly over the passes); watched ones every pass."""
+SERIAL_UP_TO_S = 0.5
+"""A pass whose calls take less than this on one thread runs on one thread: spreading
+them over the pool saves wall time but costs CPU (each call hands the connection between
+threads and wakes libvirt's event thread). The first pass, and passes after a serial one
+ran longer, spread (PARALLEL_PASSES of them before trying one thread again)."""
+PARALLEL_PASSES = 30
 PERSISTENCE_EVERY = 30
 """Passes between listings of transient domains; events keep persistence current between
 (a define or undefine re-reads the domain it names), new UUIDs trigger a listing at once."""
@@ -219,7 +225,8 @@ class Sampler:
     Per pass: one domain listing, `info()` of every running domain (CPU, state and memory
     exact every pass), I/O counters of the watched domains and of a rotating tenth of the
     others. A domain the listing shows inactive, and that was inactive before, keeps its
-    configuration figures until its turn comes to be read again.
+    configuration figures until its turn comes to be read again. Calls run on one thread
+    while that is quick enough (SERIAL_UP_TO_S), else spread over the pool.
     """
 
     def __init__(
@@ -248,6 +255,8 @@ class Sampler:
         self.passes = 0
         self._last: dict[str, DomainSample] = {}
         self._persistent: dict[str, bool] = {}
+        self._serial = False
+        self._parallel_left = 0
         self.local_io: XenLocalIo | None = None
         """Dom0's own I/O counters (a local Xen host): every domain's, every pass."""
 
@@ -282,12 +291,18 @@ class Sampler:
     def _per_domain(self, domains: list[libvirt.virDomain],
                     uuids: list[str] | None = None) -> list[DomainSample]:
         listed = list(zip(domains, uuids or [d.UUIDString() for d in domains], strict=True))
-        if len(listed) <= 1 or not self.parallel or self.threads == 1:
+        spread = self.parallel and self.threads > 1 and len(listed) > 1
+        if not spread or self._serial:
+            started = time.perf_counter()
             found = self._share(listed)
+            if spread and time.perf_counter() - started > SERIAL_UP_TO_S:
+                self._serial, self._parallel_left = False, PARALLEL_PASSES
         else:
             k = self.threads
             shares = self.pool.map(self._share, [listed[i::k] for i in range(k)])
             found = [s for share in shares for s in share]
+            self._parallel_left -= 1
+            self._serial = self._parallel_left <= 0
         return [s for s in found if s is not None]
 
     def _learn_persistence(self, uuids: list[str]) -> None:
