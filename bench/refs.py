@@ -2,7 +2,7 @@
 in a pseudo-terminal, a bare loop of the libvirt calls the sampler makes, and a counter
 of libvirt calls per pass.
 
-    python bench/refs.py raw URI INTERVAL SECONDS [DAEMON_PID]   (used by the benches)
+    python bench/refs.py raw|raw-reduced URI INTERVAL SECONDS DAEMON_PID   (the benches)
 
 Every figure is "% of one core" over a window of wall time: CPU seconds / wall seconds.
 """
@@ -158,17 +158,30 @@ class CallCounter:
 
 
 # -- the bare loop of libvirt calls --------------------------------------------------------
+REDUCED_WATCHED = 48
+REDUCED_EVERY = 10
+
+
 def raw_pass(conn: Any, devices: dict[str, tuple[list[str], list[str]]],
-             pool: ThreadPoolExecutor | None) -> int:
+             pool: ThreadPoolExecutor | None, turn: int | None = None) -> int:
     """What the per-domain path asks, with no Python work around it: the domain list,
-    info() of each, block and interface counters of each running one."""
+    info() of each, block and interface counters of each running one.
+
+    With `turn` (the pass number), the reduced set instead: info() of running domains
+    and of a tenth of the inactive ones, I/O of the first REDUCED_WATCHED domains listed
+    and of a tenth of the others (what the sampler asks with a screenful watched)."""
     from xentui.backend.libvirt.domxml import parse_devices
 
-    def one(dom: Any) -> None:
-        state = dom.info()[0]
-        if state in (5, 0):
-            return
+    def one(item: tuple[int, Any]) -> None:
+        index, dom = item
         uuid = dom.UUIDString()
+        due = turn is None or index < REDUCED_WATCHED or (
+            hash(uuid) % REDUCED_EVERY == turn % REDUCED_EVERY)
+        if not due and dom.ID() < 0:
+            return
+        state = dom.info()[0]
+        if state in (5, 0) or not due:
+            return
         devs = devices.get(uuid)
         if devs is None:
             d = parse_devices(dom.XMLDesc(0))
@@ -178,7 +191,7 @@ def raw_pass(conn: Any, devices: dict[str, tuple[list[str], list[str]]],
         for nic in devs[1]:
             dom.interfaceStats(nic)
 
-    doms = conn.listAllDomains(0)
+    doms = list(enumerate(conn.listAllDomains(0)))
     if pool is None:
         for d in doms:
             one(d)
@@ -188,25 +201,28 @@ def raw_pass(conn: Any, devices: dict[str, tuple[list[str], list[str]]],
 
 
 def raw_loop(uri: str, interval: float, seconds: float, daemon_pid: int | None,
-             threads: int = 5) -> dict[str, float]:
+             threads: int = 5, reduced: bool = False) -> dict[str, float]:
     """Run `raw_pass` every `interval` for `seconds` (after two warm-up passes); CPU % of
-    this process and of the daemon."""
+    this process and of the daemon. `reduced`: the reduced call set, on one thread."""
     import libvirt
 
     from xentui.backend.libvirt.eventloop import ensure_event_loop
 
     ensure_event_loop()
     conn = libvirt.open(uri)
-    pool = ThreadPoolExecutor(threads) if "+unix" in uri or "+ssh" in uri else None
+    remote = "+unix" in uri or "+ssh" in uri
+    pool = ThreadPoolExecutor(threads) if remote and not reduced else None
     devices: dict[str, tuple[list[str], list[str]]] = {}
     for _ in range(2):
         raw_pass(conn, devices, pool)
+    turn = 0
     w = Window(raw=os.getpid(), libvirtd=daemon_pid)
     end = time.perf_counter() + seconds
     passes = 0
     while time.perf_counter() < end:
         t = time.perf_counter()
-        raw_pass(conn, devices, pool)
+        turn += 1
+        raw_pass(conn, devices, pool, turn if reduced else None)
         passes += 1
         time.sleep(max(0.0, interval - (time.perf_counter() - t)))
     out = w.close()
@@ -218,10 +234,10 @@ def raw_loop(uri: str, interval: float, seconds: float, daemon_pid: int | None,
 
 
 def raw_in_subprocess(uri: str, interval: float, seconds: float,
-                      daemon_pid: int | None) -> dict[str, float]:
+                      daemon_pid: int | None, reduced: bool = False) -> dict[str, float]:
     """`raw_loop` in a fresh interpreter (so its CPU is its own)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "raw", uri, str(interval),
-           str(seconds), str(daemon_pid or 0)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "raw" + ("-reduced" * reduced), uri,
+           str(interval), str(seconds), str(daemon_pid or 0)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds * 4 + 180)
     for line in done.stdout.splitlines():
         if line.startswith("RAW "):
@@ -231,8 +247,9 @@ def raw_in_subprocess(uri: str, interval: float, seconds: float,
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "raw":
+    if len(sys.argv) == 6 and sys.argv[1] in ("raw", "raw-reduced"):
         _iv, _secs, _pid = float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
-        print("RAW " + json.dumps(raw_loop(sys.argv[2], _iv, _secs, _pid or None)), flush=True)
+        _r = raw_loop(sys.argv[2], _iv, _secs, _pid or None, reduced=sys.argv[1] != "raw")
+        print("RAW " + json.dumps(_r), flush=True)
     else:
         print(__doc__)

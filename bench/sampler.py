@@ -8,8 +8,9 @@ most running, each with one disk and one NIC), once in-process (`test:///node.xm
 once through a private `libvirtd` serving the test driver over a unix socket
 (`test+unix:///node.xml?socket=...`, via tests/support/daemons.py).
 
-`--cpu`: the backend alone (LibvirtHost.sample, per-domain path forced, no UI) every
-`--interval` seconds over a steady window, as % of one core, beside the daemon's CPU,
+`--cpu`: the backend alone (LibvirtHost.sample, per-domain path forced, no UI, `--watch`
+domains watched as the console's visible rows would be) every `--interval` seconds over
+a steady window, as % of one core, beside the daemon's CPU,
 `top -d 1`'s and a bare loop of the same libvirt calls (bench/refs.py) measured in the
 same run, with libvirt calls per pass (counted after the window).
 
@@ -90,7 +91,7 @@ def node_file(folder: Path, n: int, chown: Callable[[Path], None] | None = None)
 
 
 async def _host_window(uri: str, interval: float, seconds: float,
-                       daemon_pid: int | None) -> dict[str, float]:
+                       daemon_pid: int | None, watch: int) -> dict[str, float]:
     """Sample a LibvirtHost every `interval` for `seconds`; CPU % and calls per pass."""
     import asyncio
     import os
@@ -110,7 +111,11 @@ async def _host_window(uri: str, interval: float, seconds: float,
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - t)))
 
     try:
-        await passes(3)
+        await passes(1)
+        if watch >= 0 and host.last is not None:  # as the console does: the rows on screen
+            names = sorted(host.last.domains.values(), key=lambda f: f.name.casefold())
+            host.watch([f.uuid for f in names[:watch]])
+        await passes(2)
         with top_running() as top:
             w = Window(xentui=os.getpid(), libvirtd=daemon_pid)
             end = time.perf_counter() + seconds
@@ -141,8 +146,11 @@ def cpu_main(args: argparse.Namespace, sizes: list[int]) -> int:
     print(f"xentui backend CPU, per-domain path, {args.interval:g} s interval, "
           f"~{seconds:g} s window, % of one core "
           f"({'over a private libvirtd' if daemon else 'in-process'})")
+    print("raw: a bare loop of every per-domain call (5 threads); raw-red: of the reduced set "
+          "(info of running domains, I/O of 48 + a tenth of the rest, one thread); lvd: "
+          "libvirtd meanwhile")
     head = (f"{'domains':>7} | {'xentui':>7} | {'libvirtd':>8} | {'top -d 1':>8} | "
-            f"{'raw':>6} | {'raw lvd':>7} | {'calls/pass':>10}")
+            f"{'raw':>6} | {'raw lvd':>7} | {'raw-red':>7} | {'red lvd':>7} | {'calls/pass':>10}")
     print(head)
     print("-" * len(head))
     try:
@@ -152,11 +160,12 @@ def cpu_main(args: argparse.Namespace, sizes: list[int]) -> int:
             else:
                 uri = f"test://{node_file(Path(tempfile.mkdtemp(prefix='xentui-bench-')), n)}"
             pid = daemon.pid if daemon is not None else None
-            r = asyncio.run(_host_window(uri, args.interval, seconds, pid))
+            r = asyncio.run(_host_window(uri, args.interval, seconds, pid, args.watch))
             raw = raw_in_subprocess(uri, args.interval, seconds, pid)
+            red = raw_in_subprocess(uri, args.interval, seconds, pid, reduced=True)
             print(f"{n:>7} | {r['xentui']:>7.2f} | {r['libvirtd']:>8.2f} | {r['top']:>8.2f} | "
-                  f"{raw['raw']:>6.2f} | {raw['libvirtd']:>7.2f} | {r['calls']:>10.0f}",
-                  flush=True)
+                  f"{raw['raw']:>6.2f} | {raw['libvirtd']:>7.2f} | {red['raw']:>7.2f} | "
+                  f"{red['libvirtd']:>7.2f} | {r['calls']:>10.0f}", flush=True)
     finally:
         if daemon is not None:
             daemon.cleanup()
@@ -172,6 +181,9 @@ def main() -> int:
     ap.add_argument("--cpu", action="store_true", help="CPU over a window (see above)")
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--watch", type=int, default=48,
+                    help="--cpu: domains watched as if on screen (48 rows: a 160x50 "
+                         "terminal); -1: none handed over, every domain's I/O every pass")
     args = ap.parse_args()
     if args.cpu:
         here = str(Path(__file__).resolve().parent)
