@@ -224,6 +224,6 @@ async def test_quick_passes_run_on_one_thread_slow_ones_spread(
 
     assert len(await pass_threads()) > 1  # the first pass spreads over the pool
     assert len(await pass_threads()) == 1  # it was quick: the next runs on one thread
-    monkeypatch.setattr(sampler_module, "SERIAL_UP_TO_S", 0.0)  # every pass is "slow" now
+    monkeypatch.setattr(sampler_module, "SERIAL_SHARE", 0.0)  # every pass is "slow" now
     assert len(await pass_threads()) == 1  # this one ran serially and too long...
     assert len(await pass_threads()) > 1  # ...so the next ones spread again

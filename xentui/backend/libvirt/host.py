@@ -151,7 +151,7 @@ class LibvirtHost:
         bulk = self.caps.bulk_stats and not self.force_per_domain
         self._sampler = Sampler(
             conn, bulk=bulk, pool=self.link.pool, parallel=not in_process(self.uri),
-            threads=SAMPLER_THREADS,
+            threads=SAMPLER_THREADS, interval=self.interval,
         )
         self._sampler.watched = self._watched
         if self.local and self.caps.driver == "Xen":

@@ -208,11 +208,12 @@ def _relisted(last: DomainSample, name: str, at: float, persistent: bool | None)
 IO_EVERY = 10
 """Domains outside the watched set have their I/O counters read every this many passes
 (spread evenly over the passes); watched ones every pass."""
-SERIAL_UP_TO_S = 0.5
-"""A pass whose calls take less than this on one thread runs on one thread: spreading
-them over the pool saves wall time but costs CPU (each call hands the connection between
-threads and wakes libvirt's event thread). The first pass, and passes after a serial one
-ran longer, spread (PARALLEL_PASSES of them before trying one thread again)."""
+SERIAL_SHARE = 0.5
+"""A pass whose calls take less than this share of the interval on one thread runs on one
+thread: spreading them over the pool saves wall time but costs CPU (each call hands the
+connection between threads and wakes libvirt's event thread). The first pass, and passes
+after a serial one ran longer, spread (PARALLEL_PASSES of them before trying one thread
+again)."""
 PARALLEL_PASSES = 30
 PERSISTENCE_EVERY = 30
 """Passes between listings of transient domains; events keep persistence current between
@@ -226,7 +227,7 @@ class Sampler:
     exact every pass), I/O counters of the watched domains and of a rotating tenth of the
     others. A domain the listing shows inactive, and that was inactive before, keeps its
     configuration figures until its turn comes to be read again. Calls run on one thread
-    while that is quick enough (SERIAL_UP_TO_S), else spread over the pool.
+    while that is quick enough (SERIAL_SHARE of the interval), else spread over the pool.
     """
 
     def __init__(
@@ -238,6 +239,7 @@ class Sampler:
         parallel: bool = True,
         threads: int = 4,
         io_every: int = IO_EVERY,
+        interval: float = 1.0,
     ) -> None:
         self.conn = conn
         self.bulk = bulk
@@ -248,6 +250,8 @@ class Sampler:
         self.threads = max(1, threads)
         """Pool threads one pass uses, each taking an equal share of the domains."""
         self.io_every = max(1, io_every)
+        self.interval = interval
+        """Seconds between passes (a serial pass may take up to SERIAL_SHARE of it)."""
         self.watched: frozenset[str] | None = None
         """UUIDs whose I/O counters are read every pass; None: every domain's are."""
         self.devices = DeviceCache()
@@ -295,7 +299,7 @@ class Sampler:
         if not spread or self._serial:
             started = time.perf_counter()
             found = self._share(listed)
-            if spread and time.perf_counter() - started > SERIAL_UP_TO_S:
+            if spread and time.perf_counter() - started > SERIAL_SHARE * self.interval:
                 self._serial, self._parallel_left = False, PARALLEL_PASSES
         else:
             k = self.threads
