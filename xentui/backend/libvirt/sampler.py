@@ -208,7 +208,7 @@ def _relisted(last: DomainSample, name: str, at: float, persistent: bool | None)
 IO_EVERY = 10
 """Domains outside the watched set have their I/O counters read every this many passes
 (spread evenly over the passes); watched ones every pass."""
-SERIAL_SHARE = 0.5
+SERIAL_SHARE = 0.8
 """A pass whose calls take less than this share of the interval on one thread runs on one
 thread: spreading them over the pool saves wall time but costs CPU (each call hands the
 connection between threads and wakes libvirt's event thread). The first pass, and passes
