@@ -1,6 +1,7 @@
 """Console benchmark: the real app, headless, against libvirt's test driver.
 
     python bench/console.py [--sizes 10,100,1000,5000] [--seconds 10] [--only ours|naive]
+    python bench/console.py --daemon --sizes 1000 --interval 5 --only ours [--seconds 30]
 
 For each size N a node file with N guests (plus Domain-0) is written to a temp file and
 the app is run at a 1 s interval in a fresh subprocess of this script (`--one N`), so that
@@ -13,7 +14,17 @@ peak RSS is per size. Per size and table variant it reports:
   Host.sample's own code on the loop) and UI (the rest of the loop thread: messages,
   table, footer, layout, compositing); also as % of one core, and the mean wall time of
   a pass (`PassResult.took_s`);
-- peak RSS (psutil, sampled every 0.25 s, and ru_maxrss).
+- peak RSS (psutil, sampled every 0.25 s, and ru_maxrss);
+- same-run references: `top -d 1` in a 160x50 pty over the same window (its CPU and
+  output), and a bare loop of the libvirt calls a per-domain pass makes (bench/refs.py),
+  run right after at the same size and interval; libvirt calls per pass (counted after
+  the window, so that counting costs the window nothing); CPU per thread (the libvirt
+  event thread, the pool, the UI loop).
+
+`--daemon`: the nodes are served by a private libvirtd running the test driver
+(tests/support/daemons.py), reached over its unix socket with the per-domain path forced:
+the path every real Xen host takes (the libxl driver has no bulk statistics). The
+daemon's CPU over the window is reported beside the console's.
 
 The "naive" variant (bench/naive_table.py) puts a plain DataTable that is rebuilt on
 every pass where the DomainTable is. Headless Textual skips writing to the terminal; so
@@ -26,7 +37,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -63,6 +76,9 @@ class Acc:
     samples: int = 0
     frames: int = 0
     peak_rss: int = 0
+    pool_calls: int = 0
+    gc_s: float = 0.0
+    gc_runs: int = 0
 
 
 class _Stepped:
@@ -169,6 +185,17 @@ class Result:
     peak_rss_mb: float
     maxrss_mb: float
     profile: list[str] = field(default_factory=list)
+    interval: float = INTERVAL
+    daemon_pct: float = 0.0
+    top_pct: float = 0.0
+    top_kib_s: float = 0.0
+    calls_per_pass: float = 0.0
+    calls: dict[str, float] = field(default_factory=dict)
+    threads: dict[str, float] = field(default_factory=dict)
+    raw_pct: float | None = None
+    raw_daemon_pct: float | None = None
+    gc_pct: float = 0.0
+    gc_per_pass: float = 0.0
 
 
 async def _wait(app: Any, cond: Callable[[], bool], timeout: float, what: str,
@@ -182,19 +209,49 @@ async def _wait(app: Any, cond: Callable[[], bool], timeout: float, what: str,
         await asyncio.sleep(step)
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds per thread of this process, keyed by a group name (libvirt's event
+    thread, the libvirt call pool, the main/UI loop, the rest)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for t in psutil.Process().threads():
+        name = names.get(t.id, "other")
+        group = ("events" if name == "libvirt-events" else
+                 "pool" if name.startswith("libvirt-call") else
+                 "main" if name == "MainThread" else "other")
+        out[group] = out.get(group, 0.0) + t.user_time + t.system_time
+    return out
+
+
 async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bool,
-                  profile: bool, timeout: float) -> Result:
+                  profile: bool, timeout: float, uri: str | None = None,
+                  interval: float = INTERVAL, daemon_pid: int | None = None,
+                  top: bool = True) -> Result:
+    from refs import CallCounter, Window, top_running
+
     from xentui.config import Settings
     from xentui.demo import demo_uri, synthetic_node
     from xentui.ui.app import make_app
 
     proc = psutil.Process()
-    with tempfile.TemporaryDirectory(prefix="xentui-bench-") as tmp:
-        node = Path(tmp) / f"node-{n}.xml"
-        node.write_text(synthetic_node(n), encoding="utf-8")
-        uri = demo_uri(node)
-        settings = Settings(interval=INTERVAL, log_file=False)
+    counter = CallCounter()
+    gc_started: list[float] = []
+
+    def gc_timer(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started.append(time.thread_time())
+        elif gc_started:
+            acc.gc_s += time.thread_time() - gc_started.pop()
+            acc.gc_runs += 1
+
+    with tempfile.TemporaryDirectory(prefix="xentui-bench-") as tmp, contextlib.ExitStack() as ex:
+        if uri is None:
+            node = Path(tmp) / f"node-{n}.xml"
+            node.write_text(synthetic_node(n), encoding="utf-8")
+            uri = demo_uri(node)
+        settings = Settings(interval=interval, log_file=False)
         acc = Acc()
+        gc.callbacks.append(gc_timer)
 
         def rss() -> None:
             acc.peak_rss = max(acc.peak_rss, proc.memory_info().rss)
@@ -205,7 +262,8 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
 
             app: Any = make_naive_app(uri, settings, mode=mode)
         else:
-            app = make_app(uri, settings=settings, log_to_file=False)
+            app = make_app(uri, settings=settings, log_to_file=False,
+                           per_domain=daemon_pid is not None)
         instrument(app, acc, encode=encode)
 
         async with app.run_test(size=SIZE) as pilot:
@@ -225,18 +283,35 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
 
             # warm up: two more passes (rates known, caches filled)
             p = app.passes
-            await _wait(app, lambda: app.passes >= p + 2, timeout + 10 * INTERVAL, "warm-up passes")
+            await _wait(app, lambda: app.passes >= p + 2, timeout + 10 * interval,
+                        "warm-up passes")
+            top_result = ex.enter_context(top_running(SIZE)) if top else None
+            th0 = thread_cpu()
+            gc0 = (acc.gc_s, acc.gc_runs)
             s0 = snap(app, acc)
+            dw = Window(libvirtd=daemon_pid)
             prof = cProfile.Profile() if profile else None
             if prof is not None:
                 prof.enable()
-            await asyncio.sleep(max(0.0, seconds - 0.5 * INTERVAL))
+            await asyncio.sleep(max(0.0, seconds - 0.5 * interval))
             p = app.passes
-            await _wait(app, lambda: app.passes > p, timeout + 10 * INTERVAL, "the closing pass")
+            await _wait(app, lambda: app.passes > p, timeout + 10 * interval, "the closing pass")
             if prof is not None:
                 prof.disable()
             s1 = snap(app, acc)
+            gc1 = (acc.gc_s, acc.gc_runs)
+            th1 = thread_cpu()
+            daemon = dw.close()
+            tops = top_result() if top_result is not None else {}
             rss()
+            # libvirt calls per pass, counted after the window so counting costs it nothing
+            p = app.passes
+            await _wait(app, lambda: app.passes >= p + 1, timeout + 10 * interval, "a pass")
+            p = app.passes
+            counter.enabled = True
+            await _wait(app, lambda: app.passes >= p + 3, timeout + 10 * interval, "3 passes")
+            counter.enabled = False
+            calls, per_call = counter.per_pass(app.passes - p)
             watcher.cancel()
 
     passes = max(1, s1.passes - s0.passes)
@@ -269,6 +344,15 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
         peak_rss_mb=acc.peak_rss / 2**20,
         maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         profile=lines,
+        interval=interval,
+        daemon_pct=daemon["libvirtd"],
+        top_pct=tops.get("top", 0.0),
+        top_kib_s=tops.get("top_kib_s", 0.0),
+        calls_per_pass=calls,
+        calls=per_call,
+        threads={k: 100 * (th1.get(k, 0.0) - th0.get(k, 0.0)) / wall for k in th1},
+        gc_pct=100 * (gc1[0] - gc0[0]) / wall,
+        gc_per_pass=(gc1[1] - gc0[1]) / passes,
     )
 
 
@@ -286,15 +370,29 @@ def _profile_lines(prof: cProfile.Profile, top: int = 30) -> list[str]:
 def child(args: argparse.Namespace) -> int:
     res = asyncio.run(run_one(args.one, args.variant, args.seconds, mode=args.naive_mode,
                               encode=not args.no_encode, profile=args.profile,
-                              timeout=args.timeout))
+                              timeout=args.timeout, uri=args.uri, interval=args.interval,
+                              daemon_pid=args.daemon_pid or None, top=not args.no_refs))
     print(MARK + json.dumps(asdict(res)), flush=True)
     return 0
 
 
-def spawn(n: int, variant: str, args: argparse.Namespace) -> Result | str:
+def spawn(n: int, variant: str, args: argparse.Namespace, daemon: Any = None) -> Result | str:
+    from refs import daemon_uri, raw_in_subprocess
+
+    from xentui.demo import demo_uri, synthetic_node
+
     cmd = [sys.executable, str(Path(__file__).resolve()), "--one", str(n), "--variant", variant,
            "--seconds", str(args.seconds), "--naive-mode", args.naive_mode,
-           "--timeout", str(args.timeout)]
+           "--timeout", str(args.timeout), "--interval", str(args.interval)]
+    if daemon is not None:
+        uri = daemon_uri(daemon, n)
+        cmd += ["--uri", uri, "--daemon-pid", str(daemon.pid)]
+    else:
+        node = Path(tempfile.mkdtemp(prefix="xentui-bench-")) / f"node-{n}.xml"
+        node.write_text(synthetic_node(n), encoding="utf-8")
+        uri = demo_uri(node)
+    if args.no_refs:
+        cmd.append("--no-refs")
     if args.no_encode:
         cmd.append("--no-encode")
     if args.profile:
@@ -308,7 +406,13 @@ def spawn(n: int, variant: str, args: argparse.Namespace) -> Result | str:
         return "timeout"
     for line in done.stdout.splitlines():
         if line.startswith(MARK):
-            return Result(**json.loads(line[len(MARK):]))
+            res = Result(**json.loads(line[len(MARK):]))
+            if not args.no_refs:
+                print(f"  raw-call reference N={n} ...", file=sys.stderr, flush=True)
+                raw = raw_in_subprocess(uri, args.interval, args.seconds,
+                                        daemon.pid if daemon is not None else None)
+                res.raw_pct, res.raw_daemon_pct = raw["raw"], raw["libvirtd"]
+            return res
     tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
     return "failed: " + " | ".join(tail)
 
@@ -333,7 +437,9 @@ METRICS: list[tuple[str, str, str]] = [
 def report(results: dict[tuple[int, str], Result | str], sizes: list[int],
            variants: list[str], args: argparse.Namespace) -> None:
     enc = "off" if args.no_encode else "on"
-    print(f"xentui console benchmark: test driver, {INTERVAL:g} s interval, {SIZE[0]}x{SIZE[1]}, "
+    where = "over a private libvirtd, per-domain path" if args.daemon else "in-process"
+    print(f"xentui console benchmark: test driver {where}, {args.interval:g} s interval, "
+          f"{SIZE[0]}x{SIZE[1]}, "
           f"~{args.seconds:g} s steady window, frame encoding {enc}, "
           f"{psutil.cpu_count()} CPUs; naive = DataTable {args.naive_mode}+re-add")
     col = 9
@@ -350,6 +456,28 @@ def report(results: dict[tuple[int, str], Result | str], sizes: list[int],
                 cell = _fmt(getattr(r, key), spec) if isinstance(r, Result) else (r or "-")[:9]
                 row += f" | {cell:>{max(col, len(label))}}"
             print(row)
+    print()
+    print("same-run references, % of one core over the window (raw = a bare loop of the same "
+          "libvirt calls, 5 threads over a daemon; its libvirtd % beside it)")
+    head = (f"{'N':>6} | {'variant':<7} | {'xentui':>7} | {'libvirtd':>8} | {'top -d 1':>8} | "
+            f"{'raw':>6} | {'raw lvd':>7} | {'calls/pass':>10} | {'events':>6} | {'pool':>6} | "
+            f"{'main':>6} | {'KiB/s top':>9}")
+    print(head)
+    print("-" * len(head))
+    for n in sizes:
+        for v in variants:
+            r = results.get((n, v))
+            if not isinstance(r, Result):
+                continue
+            th = r.threads
+            print(f"{n:>6} | {v:<7} | {r.core_pct:>7.2f} | {r.daemon_pct:>8.2f} | "
+                  f"{r.top_pct:>8.2f} | {_fmt(r.raw_pct, '.2f'):>6} | "
+                  f"{_fmt(r.raw_daemon_pct, '.2f'):>7} | {r.calls_per_pass:>10.0f} | "
+                  f"{th.get('events', 0):>6.2f} | {th.get('pool', 0):>6.2f} | "
+                  f"{th.get('main', 0):>6.2f} | {r.top_kib_s:>9.2f}")
+            print(f"{'':>6}   GC {r.gc_pct:.2f}% of a core, {r.gc_per_pass:.1f} collections/pass; "
+                  "calls: " + ", ".join(f"{k.split('.')[-1]} {c:.0f}"
+                                                   for k, c in r.calls.items()))
     print()
     for v in variants:
         ours = [(n, r) for n in sizes if isinstance(r := results.get((n, v)), Result)]
@@ -377,7 +505,14 @@ def report(results: dict[tuple[int, str], Result | str], sizes: list[int],
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10,100,1000,5000")
-    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--seconds", type=float, default=30.0, help="steady window (default 30)")
+    ap.add_argument("--interval", type=float, default=INTERVAL, help="refresh interval, s")
+    ap.add_argument("--daemon", action="store_true",
+                    help="serve the nodes from a private test-driver libvirtd, per-domain path")
+    ap.add_argument("--no-refs", action="store_true",
+                    help="skip the top and raw-call references")
+    ap.add_argument("--uri", help=argparse.SUPPRESS)
+    ap.add_argument("--daemon-pid", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--naive", action="store_true",
                     help="include the naive DataTable (the default unless --only ours)")
     ap.add_argument("--only", choices=("ours", "naive"))
@@ -396,9 +531,18 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     variants = [args.only] if args.only else ["ours", "naive"]
     results: dict[tuple[int, str], Result | str] = {}
-    for n in sizes:
-        for v in variants:
-            results[(n, v)] = spawn(n, v, args)
+    daemon = None
+    if args.daemon:
+        from refs import start_daemon
+
+        daemon = start_daemon()
+    try:
+        for n in sizes:
+            for v in variants:
+                results[(n, v)] = spawn(n, v, args, daemon)
+    finally:
+        if daemon is not None:
+            daemon.cleanup()
     report(results, sizes, variants, args)
     return 0
 

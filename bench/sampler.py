@@ -1,11 +1,18 @@
 """Cost of one sampling pass, bulk and per-domain, in-process and over a daemon.
 
     python bench/sampler.py [--quick] [--sizes 10,100,1000,5000] [--passes N]
+    python bench/sampler.py --cpu [--sizes 1000] [--interval 1] [--seconds 30] [--no-daemon]
 
 Runs libvirt's test driver with synthetic nodes of N guests (`xentui.demo.synthetic_node`:
 most running, each with one disk and one NIC), once in-process (`test:///node.xml`) and
 once through a private `libvirtd` serving the test driver over a unix socket
 (`test+unix:///node.xml?socket=...`, via tests/support/daemons.py).
+
+`--cpu`: the backend alone (LibvirtHost.sample, per-domain path forced, no UI, `--watch`
+domains watched as the console's visible rows would be) every `--interval` seconds over
+a steady window, as % of one core, beside the daemon's CPU,
+`top -d 1`'s and a bare loop of the same libvirt calls (bench/refs.py) measured in the
+same run, with libvirt calls per pass (counted after the window).
 
 NOTE: the test driver's getAllDomainStats fills only the state group, so the 'bulk'
 column is the cost of that state-only call (plus turning records into samples); the
@@ -83,13 +90,106 @@ def node_file(folder: Path, n: int, chown: Callable[[Path], None] | None = None)
     return path
 
 
+async def _host_window(uri: str, interval: float, seconds: float,
+                       daemon_pid: int | None, watch: int) -> dict[str, float]:
+    """Sample a LibvirtHost every `interval` for `seconds`; CPU % and calls per pass."""
+    import asyncio
+    import os
+
+    from refs import CallCounter, Window, top_running
+
+    from xentui.backend.libvirt.host import LibvirtHost
+
+    counter = CallCounter()
+    host = LibvirtHost(uri, interval=interval, per_domain=True)
+    await host.connect()
+
+    async def passes(k: int) -> None:
+        for _ in range(k):
+            t = time.perf_counter()
+            await host.sample()
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - t)))
+
+    try:
+        await passes(1)
+        if watch >= 0 and host.last is not None:  # as the console does: the rows on screen
+            names = sorted(host.last.domains.values(), key=lambda f: f.name.casefold())
+            host.watch([f.uuid for f in names[:watch]])
+        await passes(2)
+        with top_running() as top:
+            w = Window(xentui=os.getpid(), libvirtd=daemon_pid)
+            end = time.perf_counter() + seconds
+            k = 0
+            while time.perf_counter() < end:
+                await passes(1)
+                k += 1
+            out = w.close()
+            out.update(top())
+        counter.enabled = True
+        await passes(3)
+        counter.enabled = False
+        out["calls"] = counter.per_pass(3)[0]
+        out["passes"] = k
+    finally:
+        await host.close()
+    return out
+
+
+def cpu_main(args: argparse.Namespace, sizes: list[int]) -> int:
+    """The --cpu mode: backend CPU over a window, with same-run references."""
+    import asyncio
+
+    from refs import daemon_uri, raw_in_subprocess, start_daemon
+
+    daemon = None if args.no_daemon else start_daemon()
+    seconds = args.seconds
+    print(f"xentui backend CPU, per-domain path, {args.interval:g} s interval, "
+          f"~{seconds:g} s window, % of one core "
+          f"({'over a private libvirtd' if daemon else 'in-process'})")
+    print("raw: a bare loop of every per-domain call (5 threads); raw-red: of the reduced set "
+          "(info of running domains, I/O of 48 + a tenth of the rest, one thread); lvd: "
+          "libvirtd meanwhile")
+    head = (f"{'domains':>7} | {'xentui':>7} | {'libvirtd':>8} | {'top -d 1':>8} | "
+            f"{'raw':>6} | {'raw lvd':>7} | {'raw-red':>7} | {'red lvd':>7} | {'calls/pass':>10}")
+    print(head)
+    print("-" * len(head))
+    try:
+        for n in sizes:
+            if daemon is not None:
+                uri = daemon_uri(daemon, n)
+            else:
+                uri = f"test://{node_file(Path(tempfile.mkdtemp(prefix='xentui-bench-')), n)}"
+            pid = daemon.pid if daemon is not None else None
+            r = asyncio.run(_host_window(uri, args.interval, seconds, pid, args.watch))
+            raw = raw_in_subprocess(uri, args.interval, seconds, pid)
+            red = raw_in_subprocess(uri, args.interval, seconds, pid, reduced=True)
+            print(f"{n:>7} | {r['xentui']:>7.2f} | {r['libvirtd']:>8.2f} | {r['top']:>8.2f} | "
+                  f"{raw['raw']:>6.2f} | {raw['libvirtd']:>7.2f} | {red['raw']:>7.2f} | "
+                  f"{red['libvirtd']:>7.2f} | {r['calls']:>10.0f}", flush=True)
+    finally:
+        if daemon is not None:
+            daemon.cleanup()
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="10, 100, 1000 domains; 3 passes")
     ap.add_argument("--sizes", help="comma-separated guest counts")
     ap.add_argument("--passes", type=int, help="passes per measurement (median reported)")
     ap.add_argument("--no-daemon", action="store_true", help="in-process only")
+    ap.add_argument("--cpu", action="store_true", help="CPU over a window (see above)")
+    ap.add_argument("--interval", type=float, default=1.0)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--watch", type=int, default=48,
+                    help="--cpu: domains watched as if on screen (48 rows: a 160x50 "
+                         "terminal); -1: none handed over, every domain's I/O every pass")
     args = ap.parse_args()
+    if args.cpu:
+        here = str(Path(__file__).resolve().parent)
+        if here not in sys.path:
+            sys.path.insert(0, here)
+        return cpu_main(args, [int(x) for x in (args.sizes or "1000").split(",")])
     sizes = [10, 100, 1000] if args.quick else [10, 100, 1000, 5000]
     if args.sizes:
         sizes = [int(x) for x in args.sizes.split(",")]

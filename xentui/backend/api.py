@@ -6,7 +6,7 @@ only in the neutral records of `models`. Nothing here imports a hypervisor libra
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 from xentui.backend.actions import CapabilityView
@@ -82,6 +82,10 @@ class HostBackend(Protocol):
 
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one domain; DomainGone if it vanished."""
+
+    def watch(self, uuids: Iterable[str]) -> None:
+        """The domains a person can see now; a backend may read the others' I/O
+        counters less often (each sample says how old its I/O counters are)."""
 
     def mark_lost(self, message: str) -> None:
         """Declare the link dead and start reconnecting by itself."""

@@ -269,6 +269,12 @@ class Fleet:
             raise NotAllowed("Abort migration: no migration of this domain is under way")
         return await self.host(ref).abort_migration(ref.uuid)
 
+    def watch(self, host_id: str, uuids: Iterable[str]) -> None:
+        """Tell a host which of its domains are on screen (see HostBackend.watch)."""
+        host = self.hosts.get(host_id)
+        if host is not None:
+            host.watch(uuids)
+
     async def detail(self, ref: DomainRef) -> DomainDetail:
         return await self.host(ref).detail(ref.uuid)
 

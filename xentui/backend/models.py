@@ -97,6 +97,19 @@ class DomainSample:
     """Defined (has a saved configuration) or transient; None if unknown."""
     openstack: OpenStackInfo | None = None
     """Nova's names where the domain is an OpenStack instance (read once per instance)."""
+    io_at: float | None = None
+    """Monotonic time the disk and NIC counters were read, when earlier than `at` (a
+    backend may read off-screen domains' I/O less often); None: read with the rest."""
+
+    @property
+    def io_read_at(self) -> float:
+        """When the I/O counters were read (monotonic seconds)."""
+        return self.at if self.io_at is None else self.io_at
+
+    @property
+    def io_age_s(self) -> float:
+        """How old the I/O counters were when this sample was taken (0: fresh)."""
+        return self.at - self.io_read_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,9 @@ def _device_rates(
     return out, total_r, total_w
 
 
+NO_RATES = DomainRates()
+"""No rate known (shared: records are frozen and nobody edits their dicts)."""
+
 _DISK_BYTES = attrgetter("rd_bytes", "wr_bytes")
 _NET_BYTES = attrgetter("rx_bytes", "tx_bytes")
 
@@ -76,15 +79,30 @@ def same_instance(prev: DomainSample, cur: DomainSample) -> bool:
     )
 
 
-def domain_rates(prev: DomainSample | None, cur: DomainSample) -> DomainRates:
-    """Rates of `cur` against the previous sample of the same domain, if comparable."""
+def domain_rates(
+    prev: DomainSample | None, cur: DomainSample, held: DomainRates | None = None
+) -> DomainRates:
+    """Rates of `cur` against the previous sample of the same domain, if comparable.
+
+    CPU is over the two samples' times; I/O over the times their I/O counters were read
+    (a backend may read them less often). When `cur` carries the same I/O reading as
+    `prev`, the I/O rates of `held` (the previous rates) stand: still the rate over
+    the last two readings' own span, never a span stretched over a gap.
+    """
     if prev is None or not same_instance(prev, cur):
-        return DomainRates()
+        return NO_RATES
     span = cur.at - prev.at
-    disks, rd, wr = _device_rates(prev.disks, cur.disks, span, _DISK_BYTES)
-    nets, rx, tx = _device_rates(prev.nets, cur.nets, span, _NET_BYTES)
+    cpu = cpu_percent(prev.cpu_time_ns, cur.cpu_time_ns, span)
+    io_span = cur.io_read_at - prev.io_read_at
+    if io_span <= 0 and cur.io_at is not None:
+        if held is None:
+            return DomainRates(cpu_pct=cpu)
+        return DomainRates(cpu, held.disk_rd_bps, held.disk_wr_bps, held.net_rx_bps,
+                           held.net_tx_bps, held.disks, held.nets)
+    disks, rd, wr = _device_rates(prev.disks, cur.disks, io_span, _DISK_BYTES)
+    nets, rx, tx = _device_rates(prev.nets, cur.nets, io_span, _NET_BYTES)
     return DomainRates(
-        cpu_pct=cpu_percent(prev.cpu_time_ns, cur.cpu_time_ns, span),
+        cpu_pct=cpu,
         disk_rd_bps=rd,
         disk_wr_bps=wr,
         net_rx_bps=rx,

@@ -9,7 +9,7 @@ real URI: only `--demo` builds these.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from xentui.backend.api import HostBackend, ProgressSink
@@ -131,6 +131,9 @@ class DemoHost:
 
     def mark_lost(self, message: str) -> None:
         self._set_status(LinkState.LOST, message)
+
+    def watch(self, uuids: Iterable[str]) -> None:
+        """The simulation computes every figure every pass: nothing to save."""
 
     async def close(self) -> None:
         self._closed = True

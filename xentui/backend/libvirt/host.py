@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 
@@ -53,6 +53,7 @@ from xentui.backend.models import (
     PassResult,
 )
 from xentui.backend.rates import domain_rates, same_instance
+from xentui.backend.xen_io import XenLocalIo
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 HISTORY_SECONDS = 600.0
@@ -69,6 +70,8 @@ PROGRESS_INTERVAL_S = 0.5
 POOL_SIZE = 5
 """libvirtd serves at most 5 calls at once per client (max_client_requests): more
 threads would only queue."""
+SAMPLER_THREADS = 4
+"""Pool threads a pass spreads its per-domain calls over (the pass itself holds one)."""
 
 
 class LibvirtHost:
@@ -116,6 +119,7 @@ class LibvirtHost:
         self._flush_task: asyncio.Task[None] | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
         self._closing = False
+        self._watched: frozenset[str] | None = None
 
     # -- connection ------------------------------------------------------------------
     @property
@@ -151,8 +155,12 @@ class LibvirtHost:
             raise ConnectError(msg) from err
         bulk = self.caps.bulk_stats and not self.force_per_domain
         self._sampler = Sampler(
-            conn, bulk=bulk, pool=self.link.pool, parallel=not in_process(self.uri)
+            conn, bulk=bulk, pool=self.link.pool, parallel=not in_process(self.uri),
+            threads=SAMPLER_THREADS, interval=self.interval,
         )
+        self._sampler.watched = self._watched
+        if self.local and self.caps.driver == "Xen":
+            self._sampler.local_io = XenLocalIo.probe()
         mode = "read-only" if self.readonly else "read-write"
         self._set_status(LinkState.CONNECTED, f"connected to {self.uri} ({mode})")
 
@@ -195,10 +203,18 @@ class LibvirtHost:
         self._set_status(LinkState.CLOSED, f"closed {self.uri}")
 
     # -- sampling --------------------------------------------------------------------
+    def watch(self, uuids: Iterable[str]) -> None:
+        """The domains a person sees: their I/O counters are read every pass, the
+        others' every few passes (CPU, state and memory of all are read every pass)."""
+        self._watched = frozenset(uuids)
+        if self._sampler is not None:
+            self._sampler.watched = self._watched
+
     def _figures(self, sample: DomainSample, rates: DomainRates | None = None) -> DomainFigures:
         prev = self._prev.get(sample.uuid)
         if rates is None:
-            rates = domain_rates(prev, sample)
+            old = self.last.domains.get(sample.uuid) if self.last is not None else None
+            rates = domain_rates(prev, sample, old.rates if old is not None else None)
         if not sample.state.active:
             self._started.pop(sample.uuid, None)
         elif prev is not None and not same_instance(prev, sample):
@@ -240,7 +256,7 @@ class LibvirtHost:
     def _on_event(self, event: DomainEvent) -> None:
         event = replace(event, host_id=self.id)
         if event.kind == "metadata" and self._sampler is not None:
-            self._sampler.devices.forget(event.uuid)  # Nova's names may have changed
+            self._sampler.forget(event.uuid)  # Nova's names may have changed
         for listener in list(self.event_listeners):
             listener(event)
         self._pending.add(event.uuid)
@@ -270,8 +286,9 @@ class LibvirtHost:
         def read() -> DomainSample | None:
             try:
                 dom = sampler.conn.lookupByUUIDString(uuid)
-                sample = sample_one(dom, sampler.devices)
-                return replace(sample, persistent=bool(dom.isPersistent()))
+                persistent = bool(dom.isPersistent())
+                sampler.note_persistence(uuid, persistent)
+                return sample_one(dom, sampler.devices, persistent=persistent)
             except libvirt.libvirtError as err:
                 if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                     return None

@@ -4,6 +4,8 @@ Two paths. The bulk path asks `getAllDomainStats` once. The per-domain path asks
 domain for info, block and interface counters (devices from its XML, cached per running
 instance), with calls spread over a small thread pool. Domains the bulk call leaves
 without CPU figures while running are completed through the per-domain path.
+Off-screen domains' I/O counters are read every few passes, not every pass (see Sampler);
+each sample says when its I/O counters were read (`io_at`).
 All functions here block: run them in a worker thread.
 """
 
@@ -20,6 +22,7 @@ import libvirt
 from xentui.backend.libvirt.capabilities import BULK_ALL
 from xentui.backend.libvirt.domxml import DomainDevices, parse_devices
 from xentui.backend.models import ZERO_UUID, DiskCounters, DomainSample, DomainState, NetCounters
+from xentui.backend.xen_io import XenLocalIo
 
 _VANISHED = {libvirt.VIR_ERR_NO_DOMAIN}
 
@@ -128,35 +131,71 @@ def _quiet_call(fn: Any, *args: Any) -> Any:
         return None
 
 
-def sample_one(dom: libvirt.virDomain, cache: DeviceCache | None) -> DomainSample:
+def _read_io(
+    dom: libvirt.virDomain, devices: DomainDevices, local: XenLocalIo | None, dom_id: int | None
+) -> tuple[dict[str, DiskCounters], dict[str, NetCounters]]:
+    """Block and interface counters of one running domain: from Dom0's own files where
+    the local reader has them, else one libvirt call per device."""
+    disks: dict[str, DiskCounters] = {}
+    nets: dict[str, NetCounters] = {}
+    if local is not None and dom_id is not None:
+        disks = local.disks(dom_id, devices.disks)
+        nets = local.nets(devices.nets)
+    for dev in devices.disks:
+        if dev in disks:
+            continue
+        blk = _quiet_call(dom.blockStats, dev)
+        if blk is not None:
+            rd_req, rd_bytes, wr_req, wr_bytes, _err = blk
+            disks[dev] = DiskCounters(
+                _opt_int(rd_bytes), _opt_int(wr_bytes), _opt_int(rd_req), _opt_int(wr_req)
+            )
+    for dev in devices.nets:
+        if dev in nets:
+            continue
+        nic = _quiet_call(dom.interfaceStats, dev)
+        if nic is not None:
+            nets[dev] = NetCounters(
+                _opt_int(nic[0]), _opt_int(nic[4]), _opt_int(nic[1]), _opt_int(nic[5])
+            )
+    return disks, nets
+
+
+_NO_DISKS: dict[str, DiskCounters] = {}
+_NO_NETS: dict[str, NetCounters] = {}
+
+
+def sample_one(
+    dom: libvirt.virDomain,
+    cache: DeviceCache | None,
+    *,
+    persistent: bool | None = None,
+    carry: DomainSample | None = None,
+    local: XenLocalIo | None = None,
+    uuid: str | None = None,
+) -> DomainSample:
     """Read one domain through per-domain calls (raises libvirtError if it vanished).
 
-    Without a device cache only the domain-wide figures are read.
+    Without a device cache only the domain-wide figures are read. `carry`, an earlier
+    sample of the same running instance, lends its I/O counters (with their reading
+    time) instead of reading them again. `local` reads Xen's own counters on Dom0.
     """
     at = time.monotonic()
     state_code, maxmem, mem, nvcpus, cpu_time = dom.info()
     state = DomainState.from_libvirt(state_code)
-    uuid = dom.UUIDString()
+    if uuid is None:
+        uuid = dom.UUIDString()
     dom_id = dom.ID() if state.active else None
     if dom_id is not None and dom_id < 0:
         dom_id = None
-    disks: dict[str, DiskCounters] = {}
-    nets: dict[str, NetCounters] = {}
     devices = cache.get(dom, uuid, dom_id) if cache is not None else None
+    disks, nets, io_at = _NO_DISKS, _NO_NETS, None
     if state.active and devices is not None:
-        for dev in devices.disks:
-            blk = _quiet_call(dom.blockStats, dev)
-            if blk is not None:
-                rd_req, rd_bytes, wr_req, wr_bytes, _err = blk
-                disks[dev] = DiskCounters(
-                    _opt_int(rd_bytes), _opt_int(wr_bytes), _opt_int(rd_req), _opt_int(wr_req)
-                )
-        for dev in devices.nets:
-            nic = _quiet_call(dom.interfaceStats, dev)
-            if nic is not None:
-                nets[dev] = NetCounters(
-                    _opt_int(nic[0]), _opt_int(nic[4]), _opt_int(nic[1]), _opt_int(nic[5])
-                )
+        if carry is not None and carry.state.active and carry.id == dom_id and carry.uuid == uuid:
+            disks, nets, io_at = carry.disks, carry.nets, carry.io_read_at
+        else:
+            disks, nets = _read_io(dom, devices, local, dom_id)
+            io_at = at
     return DomainSample(
         uuid=uuid,
         name=dom.name(),
@@ -171,11 +210,42 @@ def sample_one(dom: libvirt.virDomain, cache: DeviceCache | None) -> DomainSampl
         at=at,
         is_dom0=is_dom0(uuid, dom_id),
         openstack=devices.openstack if devices is not None else None,
+        persistent=persistent,
+        io_at=io_at,
     )
 
 
+def _relisted(last: DomainSample, name: str, at: float, persistent: bool | None) -> DomainSample:
+    """An inactive domain as the listing shows it again: its last reading, retimed."""
+    return DomainSample(last.uuid, name, None, last.state, last.vcpus, None, None,
+                        last.maxmem_kib, last.disks, last.nets, at, last.is_dom0, persistent,
+                        openstack=last.openstack)
+
+
+IO_EVERY = 10
+"""Domains outside the watched set have their I/O counters read every this many passes
+(spread evenly over the passes); watched ones every pass."""
+SERIAL_SHARE = 0.8
+"""A pass whose calls take less than this share of the interval on one thread runs on one
+thread: spreading them over the pool saves wall time but costs CPU (each call hands the
+connection between threads and wakes libvirt's event thread). The first pass, and passes
+after a serial one ran longer, spread (PARALLEL_PASSES of them before trying one thread
+again)."""
+PARALLEL_PASSES = 30
+PERSISTENCE_EVERY = 30
+"""Passes between listings of transient domains; events keep persistence current between
+(a define or undefine re-reads the domain it names), new UUIDs trigger a listing at once."""
+
+
 class Sampler:
-    """Reads every domain of one connection, by the best path the driver offers."""
+    """Reads every domain of one connection, by the best path the driver offers.
+
+    Per pass: one domain listing, `info()` of every running domain (CPU, state and memory
+    exact every pass), I/O counters of the watched domains and of a rotating tenth of the
+    others. A domain the listing shows inactive, and that was inactive before, keeps its
+    configuration figures until its turn comes to be read again. Calls run on one thread
+    while that is quick enough (SERIAL_SHARE of the interval), else spread over the pool.
+    """
 
     def __init__(
         self,
@@ -184,6 +254,9 @@ class Sampler:
         bulk: bool,
         pool: ThreadPoolExecutor,
         parallel: bool = True,
+        threads: int = 4,
+        io_every: int = IO_EVERY,
+        interval: float = 1.0,
     ) -> None:
         self.conn = conn
         self.bulk = bulk
@@ -191,37 +264,100 @@ class Sampler:
         self.parallel = parallel
         """Spread per-domain calls over the pool: worth it when each is a round trip to a
         daemon; for an in-process driver the threads cost more than they save."""
+        self.threads = max(1, threads)
+        """Pool threads one pass uses, each taking an equal share of the domains."""
+        self.io_every = max(1, io_every)
+        self.interval = interval
+        """Seconds between passes (a serial pass may take up to SERIAL_SHARE of it)."""
+        self.watched: frozenset[str] | None = None
+        """UUIDs whose I/O counters are read every pass; None: every domain's are."""
         self.devices = DeviceCache()
         self.last_path = "bulk" if bulk else "per-domain"
+        self.passes = 0
+        self._last: dict[str, DomainSample] = {}
+        self._persistent: dict[str, bool] = {}
+        self._serial = False
+        self._parallel_left = 0
+        self.local_io: XenLocalIo | None = None
+        """Dom0's own I/O counters (a local Xen host): every domain's, every pass."""
 
-    def _try_one(self, dom: libvirt.virDomain) -> DomainSample | None:
+    def note_persistence(self, uuid: str, persistent: bool) -> None:
+        """Learn a domain's persistence from a re-read (after a define/undefine event)."""
+        self._persistent[uuid] = persistent
+
+    def _due(self, uuid: str) -> bool:
+        """Whether this pass reads the domain's I/O counters (and an inactive domain)."""
+        watched = self.watched
+        if watched is None or uuid in watched or self.local_io is not None:
+            return True
+        return hash(uuid) % self.io_every == self.passes % self.io_every
+
+    def forget(self, uuid: str) -> None:
+        """Read this domain whole next pass, its XML too (its metadata changed)."""
+        self.devices.forget(uuid)
+        self._last.pop(uuid, None)
+
+    def _one(self, dom: libvirt.virDomain, uuid: str) -> DomainSample | None:
+        last = self._last.get(uuid)
+        persistent = self._persistent.get(uuid)
+        due = last is None or self._due(uuid)
         try:
-            return sample_one(dom, self.devices)
+            if not due and last is not None and not last.state.active and dom.ID() < 0:
+                return _relisted(last, dom.name(), time.monotonic(), persistent)
+            return sample_one(dom, self.devices, persistent=persistent,
+                              carry=None if due else last, local=self.local_io, uuid=uuid)
         except libvirt.libvirtError as err:
             if err.get_error_code() in _VANISHED:
                 return None
             raise
 
-    def _per_domain(self, domains: list[libvirt.virDomain]) -> list[DomainSample]:
-        if len(domains) <= 1 or not self.parallel:
-            found = [self._try_one(d) for d in domains]
+    def _share(self, listed: list[tuple[libvirt.virDomain, str]]) -> list[DomainSample | None]:
+        return [self._one(d, u) for d, u in listed]
+
+    def _per_domain(self, domains: list[libvirt.virDomain],
+                    uuids: list[str] | None = None) -> list[DomainSample]:
+        listed = list(zip(domains, uuids or [d.UUIDString() for d in domains], strict=True))
+        spread = self.parallel and self.threads > 1 and len(listed) > 1
+        if not spread or self._serial:
+            started = time.perf_counter()
+            found = self._share(listed)
+            if spread and time.perf_counter() - started > SERIAL_SHARE * self.interval:
+                self._serial, self._parallel_left = False, PARALLEL_PASSES
         else:
-            found = list(self.pool.map(self._try_one, domains))
+            k = self.threads
+            shares = self.pool.map(self._share, [listed[i::k] for i in range(k)])
+            found = [s for share in shares for s in share]
+            self._parallel_left -= 1
+            self._serial = self._parallel_left <= 0
         return [s for s in found if s is not None]
+
+    def _learn_persistence(self, uuids: list[str]) -> None:
+        """List transient domains when a new UUID shows up or every PERSISTENCE_EVERY."""
+        known = self._persistent
+        if self.passes % PERSISTENCE_EVERY == 1 or any(u not in known for u in uuids):
+            flag = libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT
+            transient = {d.UUIDString() for d in self.conn.listAllDomains(flag)}
+            self._persistent = {u: u not in transient for u in uuids}
 
     def read(self) -> list[DomainSample]:
         """One pass: a sample for every domain the connection knows."""
+        self.passes += 1
         if self.bulk:
             samples = self._read_bulk()
+            flag = libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT
+            transient = {d.UUIDString() for d in self.conn.listAllDomains(flag)}
+            samples = [replace(s, persistent=s.uuid not in transient) for s in samples]
         else:
-            samples = self._per_domain(self.conn.listAllDomains(0))
-            self.last_path = "per-domain"
+            domains = self.conn.listAllDomains(0)
+            uuids = [d.UUIDString() for d in domains]
+            self._learn_persistence(uuids)
+            if self.local_io is not None:
+                self.local_io.refresh()
+            samples = self._per_domain(domains, uuids)
+            self.last_path = "per-domain" if self.local_io is None else "per-domain, Dom0 I/O"
         self.devices.keep_only((s.uuid, s.id) for s in samples)
-        transient = {
-            d.UUIDString()
-            for d in self.conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
-        }
-        return [replace(s, persistent=s.uuid not in transient) for s in samples]
+        self._last = {s.uuid: s for s in samples}
+        return samples
 
     def _read_bulk(self) -> list[DomainSample]:
         at = time.monotonic()

@@ -186,6 +186,11 @@ class MainScreen(Screen[None]):
         self.show_graphs()
         self.bindings_changed()
 
+    @on(DomainTable.ShownChanged)
+    def _shown(self, msg: DomainTable.ShownChanged) -> None:
+        for host_id in self.xapp.fleet.hosts:
+            self.xapp.fleet.watch(host_id, [r.uuid for r in msg.refs if r.host == host_id])
+
     @on(DomainTable.SortChanged)
     def _sorted(self, msg: DomainTable.SortChanged) -> None:
         order = "descending" if msg.reverse else "ascending"

@@ -79,6 +79,13 @@ class DomainTable(ScrollView, can_focus=True):
             super().__init__()
             self.count = count
 
+    class ShownChanged(Message):
+        """The domains on screen changed (the backend reads their I/O every pass)."""
+
+        def __init__(self, refs: list[DomainRef]) -> None:
+            super().__init__()
+            self.refs = refs
+
     class SortChanged(Message):
         def __init__(self, column: str, reverse: bool) -> None:
             super().__init__()
@@ -115,6 +122,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._order_due = False
         self.marked: set[DomainRef] = set()
         """Domains marked for a bulk action; the mark gutter shows while any is marked."""
+        self._shown: list[DomainRef] | None = None
 
     # -- model -----------------------------------------------------------------------
     @property
@@ -260,6 +268,13 @@ class DomainTable(ScrollView, can_focus=True):
             (c := self._lines.get(r)) is None or c.fig is not self.figures.get(r) for r in shown
         ):
             self.refresh()
+        if shown != self._shown:
+            self._shown = shown
+            self.post_message(self.ShownChanged(shown))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._refresh_visible()
 
     def set_sort(self, key: str, reverse: bool | None = None) -> None:
         if key not in COLUMNS:
