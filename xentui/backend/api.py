@@ -10,11 +10,13 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from xentui.backend.actions import CapabilityView
+from xentui.backend.console import ConsoleSession
 from xentui.backend.history import History
 from xentui.backend.models import (
     DomainDetail,
     DomainEvent,
     DomainFigures,
+    DomainSample,
     HostInfo,
     LinkStatus,
     MigrationOptions,
@@ -69,6 +71,18 @@ class HostBackend(Protocol):
 
     async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions) -> str:
         """Live-migrate a running domain to `target` (another host of the fleet)."""
+
+    def console_reason(self, sample: DomainSample) -> str | None:
+        """Why this domain's console cannot be attached, from what the host knows
+        already (its driver, an earlier `check_console`); None: it may be. No I/O."""
+
+    async def check_console(self, uuid: str) -> str | None:
+        """Look at the domain's devices: why its console cannot be attached (None: it
+        can); remembered for `console_reason` while this instance runs."""
+
+    async def open_console(self, uuid: str, force: bool = False) -> ConsoleSession:
+        """Attach to the domain's console; ConsoleBusy if another session holds it and
+        `force` is off (with `force` that session is cut off)."""
 
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one domain; DomainGone if it vanished."""
