@@ -17,6 +17,7 @@ from textual.widgets import Footer, Input
 from xentui.backend.actions import ACTIONS, why_not
 from xentui.backend.models import DomainFigures
 from xentui.ui import format as fmt
+from xentui.ui.console_attach import console_reason, learn_console, request_console
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.event_log import EventLog
 from xentui.ui.widgets.graphs import PerformanceView
@@ -63,6 +64,8 @@ class MainScreen(Screen[None]):
         Binding("p", "toggle_pause", "Pause/Resume", id="pause", priority=True),
         Binding("m", "migrate", "Migrate", show=False, id="migrate", priority=True,
                 tooltip="live-migrate the domain to another host of the fleet"),
+        Binding("c", "console", "Console", show=False, id="console", priority=True,
+                tooltip="attach the terminal to the domain's serial console (Ctrl+] returns)"),
         *_action_bindings(),
         Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False, id="sort-prev",
                 priority=True),
@@ -175,6 +178,7 @@ class MainScreen(Screen[None]):
     def _selection(self, _msg: DomainTable.SelectionChanged) -> None:
         self.show_graphs()
         self.bindings_changed()
+        learn_console(self, self.xapp, self.selected())
 
     @on(DomainTable.SortChanged)
     def _sorted(self, msg: DomainTable.SortChanged) -> None:
@@ -256,6 +260,14 @@ class MainScreen(Screen[None]):
             return
         self.xapp.request_migrate(fig)
 
+    def action_console(self) -> None:
+        fig = self.selected()
+        reason = console_reason(self.xapp, fig)
+        if fig is None or reason is not None:
+            self.xapp.report("warn", f"Console: {reason}")
+            return
+        request_console(self.xapp, fig)
+
     def pause_action(self) -> str:
         fig = self.selected()
         return "resume" if fig is not None and fig.sample.state.value == "paused" else "pause"
@@ -271,6 +283,8 @@ class MainScreen(Screen[None]):
             return True if self.selected() is not None else None
         if action == "migrate":
             return True if self.migrate_reason() is None else None
+        if action == "console":
+            return True if console_reason(self.xapp, self.selected()) is None else None
         return True
 
     def action_lifecycle(self, name: str) -> None:
@@ -300,6 +314,8 @@ class MainScreen(Screen[None]):
             return self.action_reason(self.pause_action())
         if binding.action == "migrate":
             return self.migrate_reason()
+        if binding.action == "console":
+            return console_reason(self.xapp, self.selected())
         return None
 
     def on_key(self, event: events.Key) -> None:
@@ -338,6 +354,10 @@ class MainScreen(Screen[None]):
             if self.action_reason(spec.name) is None:
                 yield SystemCommand(f"{spec.label} {fmt.visible(fig.name)}", spec.help,
                                     partial(self.action_lifecycle, spec.name))
+        if console_reason(self.xapp, fig) is None:
+            yield SystemCommand(f"Console {fmt.visible(fig.name)}",
+                                "attach to its serial console (Ctrl+] returns)",
+                                self.action_console)
 
     # -- view ----------------------------------------------------------------------------
     def action_sort_step(self, step: int) -> None:
