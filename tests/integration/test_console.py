@@ -18,11 +18,14 @@ import libvirt
 import pytest
 
 from tests.support.daemons import PrivateDaemon
+from tests.support.pilot_helpers import ready, until
 from tests.support.serial_guest import BANNER, serial_disk, serial_xml
 from xentui.backend.console import ConsoleSession
 from xentui.backend.errors import ConsoleBusy, Unsupported
 from xentui.backend.libvirt.console import NO_DEVICE_REASON
 from xentui.backend.libvirt.host import LibvirtHost
+from xentui.config import Settings
+from xentui.ui.app import make_app
 
 pytestmark = pytest.mark.integration
 
@@ -131,6 +134,22 @@ async def test_a_domain_without_a_console_says_so(qemu_daemon: PrivateDaemon) ->
             assert fig is not None and host.console_reason(fig.sample) == NO_DEVICE_REASON
             with pytest.raises(Unsupported, match="no serial port or console"):
                 await host.open_console(mute.uuid)
+
+
+async def test_the_key_greys_for_a_domain_without_a_console(qemu_daemon: PrivateDaemon,
+                                                           tmp_path, monkeypatch) -> None:
+    """Selecting the domain is enough: its devices are read in the background."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    with running_guest(qemu_daemon, console=False) as mute:
+        app = make_app(mute.uri, settings=Settings(interval=0.5), log_to_file=False)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await ready(pilot, 20)
+            assert app.main.table.select(mute.uuid)
+            await until(pilot, lambda: app.main.check_action("console", ()) is None, 5,
+                        "c greyed")
+            rows = {desc: why for _k, desc, why in app.help_rows()}
+            assert rows["Console"] == NO_DEVICE_REASON
 
 
 async def test_the_daemon_going_away_ends_the_session(qemu_daemon: PrivateDaemon) -> None:
