@@ -138,18 +138,27 @@ async def test_a_domain_without_a_console_says_so(qemu_daemon: PrivateDaemon) ->
 
 async def test_the_key_greys_for_a_domain_without_a_console(qemu_daemon: PrivateDaemon,
                                                            tmp_path, monkeypatch) -> None:
-    """Selecting the domain is enough: its devices are read in the background."""
+    """Selecting a domain is enough: its devices are read in the background. A domain
+    with a console keeps `c` and has a palette entry."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    with running_guest(qemu_daemon, console=False) as mute:
+    with running_guest(qemu_daemon, console=False) as mute, running_guest(qemu_daemon) as talk:
         app = make_app(mute.uri, settings=Settings(interval=0.5), log_to_file=False)
         async with app.run_test(size=(140, 40)) as pilot:
             await ready(pilot, 20)
+            await until(pilot, lambda: len(app.main.table.figures) >= 2, 10, "both guests")
             assert app.main.table.select(mute.uuid)
             await until(pilot, lambda: app.main.check_action("console", ()) is None, 5,
                         "c greyed")
             rows = {desc: why for _k, desc, why in app.help_rows()}
             assert rows["Console"] == NO_DEVICE_REASON
+            assert not any(c.title.startswith("Console") for c in app.main.palette_commands())
+
+            assert app.main.table.select(talk.uuid)
+            await pilot.pause(1.0)  # its devices are read too: they have a console
+            assert app.main.check_action("console", ()) is True
+            titles = [c.title for c in app.main.palette_commands()]
+            assert f"Console {talk.name}" in titles
 
 
 async def test_the_daemon_going_away_ends_the_session(qemu_daemon: PrivateDaemon) -> None:

@@ -64,3 +64,16 @@ async def test_the_demo_host_has_no_console() -> None:
         await pilot.press("c")
         await pilot.pause(0.2)
         assert f"Console: {NO_CONSOLE}" in said(app)
+
+
+async def test_the_console_key_can_be_rebound(demo_daemon) -> None:
+    app = build_app(demo_daemon[0].uri,
+                    settings=Settings(interval=0.3, keymap={"console": "ctrl+o"}))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)  # Domain-0 is selected: the key says why it cannot attach
+        await pilot.press("c")
+        await pilot.pause(0.2)
+        assert not any(m.startswith("Console:") for m in said(app))
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        assert f"Console: {DOM0_CONSOLE_REASON}" in said(app)

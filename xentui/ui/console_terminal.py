@@ -28,20 +28,33 @@ LEAVE = b"\x1b[r\x1b[0m\x1b[?1049l"
 """Whole screen scrolls again, attributes reset, back from the alternate screen."""
 
 
+def _fd(stream: object) -> int:
+    """A standard stream's descriptor if it is a terminal, else -1."""
+    try:
+        fd = stream.fileno()  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return -1
+    return fd if isinstance(fd, int) and os.isatty(fd) else -1
+
+
 def terminal_fds() -> tuple[int, int] | None:
     """The terminal's input and output (Textual writes to stderr); None: not a terminal."""
-    streams = (sys.__stdin__, sys.__stderr__, sys.__stdout__)
-    stdin, stderr, stdout = (s.fileno() if s is not None else -1 for s in streams)
-    if stdin < 0 or not os.isatty(stdin):
-        return None
-    out = stderr if stderr >= 0 and os.isatty(stderr) else stdout
-    return (stdin, out) if out >= 0 and os.isatty(out) else None
+    stdin = _fd(sys.__stdin__)
+    out = _fd(sys.__stderr__)
+    if out < 0:
+        out = _fd(sys.__stdout__)
+    return None if stdin < 0 or out < 0 else (stdin, out)
+
+
+def _dims(size: os.terminal_size) -> tuple[int, int]:
+    """Columns and rows; a terminal that reports no size (0) is taken as 80x24."""
+    return (size.columns or 80), max(size.lines or 24, 2)
 
 
 def banner(title: str, size: os.terminal_size) -> bytes:
     """Alternate screen, `title` in reverse video on row 1, rows below scroll, cursor at
     row 2. The title is already free of control characters."""
-    cols, rows = max(size.columns, 1), max(size.lines, 2)
+    cols, rows = _dims(size)
     line = title[:cols].ljust(cols)
     text = f"\x1b[?1049h\x1b[H\x1b[2J\x1b[7m{line}\x1b[0m\x1b[2;{rows}r\x1b[2;1H"
     return text.encode("utf-8", "replace")
@@ -49,7 +62,7 @@ def banner(title: str, size: os.terminal_size) -> bytes:
 
 def redraw_title(title: str, size: os.terminal_size) -> bytes:
     """After a resize: the title again and the scroll region, the cursor kept."""
-    cols, rows = max(size.columns, 1), max(size.lines, 2)
+    cols, rows = _dims(size)
     line = title[:cols].ljust(cols)
     return f"\x1b7\x1b[2;{rows}r\x1b[1;1H\x1b[7m{line}\x1b[0m\x1b8".encode("utf-8", "replace")
 
