@@ -51,8 +51,13 @@ def running_guest(daemon: PrivateDaemon, *, console: bool = True) -> Iterator[Gu
         yield Guest(daemon.uri, name, dom.UUIDString())
     finally:
         with contextlib.suppress(libvirt.libvirtError):
-            libvirt.open(daemon.uri).lookupByName(name).destroy()
-        conn.close()
+            conn.close()  # it may be dead: a test restarts libvirtd
+        with contextlib.suppress(libvirt.libvirtError):
+            again = libvirt.open(daemon.uri)
+            try:
+                again.lookupByName(name).destroy()
+            finally:
+                again.close()
         disk.unlink(missing_ok=True)
 
 

@@ -328,7 +328,6 @@ class LibvirtHost:
         conn = self._conn()
         return await self.link.call(read_detail, conn, uuid, self.caps)
 
-
     # -- console -----------------------------------------------------------------------
     def console_reason(self, sample: DomainSample) -> str | None:
         """What is known against attaching this domain's console (no I/O)."""
