@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 from xentui.backend.actions import CapabilityView
+from xentui.backend.console import ConsoleSession
 from xentui.backend.history import History
 from xentui.backend.models import (
     DomainDetail,
     DomainEvent,
     DomainFigures,
+    DomainSample,
     HostInfo,
     LinkStatus,
     MigrationOptions,
@@ -79,6 +81,18 @@ class HostBackend(Protocol):
     async def abort_migration(self, uuid: str) -> str:
         """Cancel the domain's migration under way (it stays here); Unsupported where
         the driver cannot."""
+
+    def console_reason(self, sample: DomainSample) -> str | None:
+        """Why this domain's console cannot be attached, from what the host knows
+        already (its driver, an earlier `check_console`); None: it may be. No I/O."""
+
+    async def check_console(self, uuid: str) -> str | None:
+        """Look at the domain's devices: why its console cannot be attached (None: it
+        can); remembered for `console_reason` while this instance runs."""
+
+    async def open_console(self, uuid: str, force: bool = False) -> ConsoleSession:
+        """Attach to the domain's console; ConsoleBusy if another session holds it and
+        `force` is off (with `force` that session is cut off)."""
 
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one domain; DomainGone if it vanished."""

@@ -33,3 +33,7 @@ class NotAllowed(ActionError):
 
 class PermissionDenied(ActionError):
     """libvirt refused the operation for lack of rights (or the connection is read-only)."""
+
+
+class ConsoleBusy(NotAllowed):
+    """Another session holds the domain's console; it can be taken over (forced)."""

@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from xentui.backend.api import HostBackend, ProgressSink
+from xentui.backend.console import ConsoleSession
 from xentui.backend.errors import (
     ActionError,
     ConnectionLost,
     DomainGone,
     NotAllowed,
     PermissionDenied,
+    Unsupported,
 )
 from xentui.backend.fleet import Fleet
 from xentui.backend.history import History
@@ -40,6 +42,7 @@ from xentui.demo.sim import DemoError, DemoFleet
 
 HISTORY_SECONDS = 600.0
 DEMO_SCHEME = "demo://"
+NO_CONSOLE = "the demo host simulates its domains: there is no console to attach"
 CAPS = Capabilities(driver="Xen (demo)", bulk_stats=False, snapshots=True, reset=True,
                     managed_save=True, console=False)
 
@@ -226,6 +229,15 @@ class DemoHost:
     async def abort_migration(self, uuid: str) -> str:
         """Demo migrations end as soon as they start: there is never one to cancel."""
         raise NotAllowed("Abort migration: no migration of this domain is under way")
+
+    def console_reason(self, sample: DomainSample) -> str | None:
+        return NO_CONSOLE
+
+    async def check_console(self, uuid: str) -> str | None:
+        return NO_CONSOLE
+
+    async def open_console(self, uuid: str, force: bool = False) -> ConsoleSession:
+        raise Unsupported(f"Console: {NO_CONSOLE}")
 
     async def detail(self, uuid: str) -> DomainDetail:
         try:

@@ -15,6 +15,7 @@ from functools import partial
 
 import libvirt
 from xentui.backend.api import HostBackend, ProgressSink
+from xentui.backend.console import ConsoleSession
 from xentui.backend.errors import (
     BackendError,
     ConnectError,
@@ -27,12 +28,14 @@ from xentui.backend.history import History
 from xentui.backend.libvirt import lifecycle
 from xentui.backend.libvirt.capabilities import probe
 from xentui.backend.libvirt.connection import (
+    SHUTDOWN_GRACE_S,
     HostConnection,
     host_label,
     in_process,
     is_local,
     with_no_tty,
 )
+from xentui.backend.libvirt.consoles import HostConsoles
 from xentui.backend.libvirt.detail import read_detail
 from xentui.backend.libvirt.hostinfo import read_host_info, refresh_host_info
 from xentui.backend.libvirt.jobs import JobFigures, abort_job, progress, read_job
@@ -120,6 +123,7 @@ class LibvirtHost:
         self._reconnect_task: asyncio.Task[None] | None = None
         self._closing = False
         self._watched: frozenset[str] | None = None
+        self.consoles = HostConsoles(self.id, self.link)
 
     # -- connection ------------------------------------------------------------------
     @property
@@ -176,6 +180,7 @@ class LibvirtHost:
         if self._closing or (self._reconnect_task is not None and not self._reconnect_task.done()):
             return
         self._set_status(LinkState.LOST, message, backoff(0))
+        self.consoles.end_all(f"the connection to {self.id} was lost")
         self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
@@ -199,6 +204,8 @@ class LibvirtHost:
         for task in (self._reconnect_task, self._flush_task):
             if task is not None and not task.done():
                 task.cancel()
+        self.consoles.end_all("xentui is closing")
+        await self.consoles.settle(SHUTDOWN_GRACE_S)
         await asyncio.get_running_loop().run_in_executor(None, self.link.shutdown)
         self._set_status(LinkState.CLOSED, f"closed {self.uri}")
 
@@ -392,3 +399,16 @@ class LibvirtHost:
         conn = self._conn()
         return await self.link.call(read_detail, conn, uuid, self.caps)
 
+    # -- console -----------------------------------------------------------------------
+    def console_reason(self, sample: DomainSample) -> str | None:
+        """What is known against attaching this domain's console (no I/O)."""
+        return self.consoles.reason(sample, self.caps)
+
+    async def check_console(self, uuid: str) -> str | None:
+        """Whether the domain has a console that can be attached (read once per boot)."""
+        return await self.consoles.check(self._conn(), uuid, self.last)
+
+    async def open_console(self, uuid: str, force: bool = False) -> ConsoleSession:
+        """Attach to a domain's console over this connection."""
+        return await self.consoles.attach(self._conn(), uuid, force, readonly=self.readonly,
+                                          caps=self.caps)

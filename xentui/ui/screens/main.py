@@ -18,6 +18,7 @@ from xentui.backend.actions import ACTIONS, CapabilityView, why_not
 from xentui.backend.bulk import SINGLE_REASON, BulkPlan, plan
 from xentui.backend.models import DomainFigures
 from xentui.ui import format as fmt
+from xentui.ui.console_attach import console_reason, learn_console, request_console
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.event_log import EventLog
 from xentui.ui.widgets.graphs import PerformanceView
@@ -67,6 +68,8 @@ class MainScreen(Screen[None]):
                 tooltip="live-migrate the domain to another host of the fleet"),
         Binding("M", "abort_migration", "Abort migration", show=False, id="abort-migration",
                 priority=True, tooltip="cancel the domain's migration under way"),
+        Binding("c", "console", "Console", show=False, id="console", priority=True,
+                tooltip="attach the terminal to the domain's serial console (Ctrl+] returns)"),
         *_action_bindings(),
         Binding("space", "mark", "Mark", show=False, id="mark", priority=True,
                 tooltip="mark or unmark the domain for a bulk action, then move down"),
@@ -185,6 +188,7 @@ class MainScreen(Screen[None]):
     def _selection(self, _msg: DomainTable.SelectionChanged) -> None:
         self.show_graphs()
         self.bindings_changed()
+        learn_console(self, self.xapp, self.selected())
 
     @on(DomainTable.ShownChanged)
     def _shown(self, msg: DomainTable.ShownChanged) -> None:
@@ -313,6 +317,14 @@ class MainScreen(Screen[None]):
     def action_abort_migration(self) -> None:
         self.xapp.request_abort(self.selected())
 
+    def action_console(self) -> None:
+        fig = self.selected()
+        reason = console_reason(self.xapp, fig)
+        if fig is None or reason is not None:
+            self.xapp.report("warn", f"Console: {reason}")
+            return
+        request_console(self.xapp, fig)
+
     def pause_action(self) -> str:
         if self.table.marked:
             return "pause" if self.bulk_plan("pause").targets or not self.bulk_plan(
@@ -333,6 +345,8 @@ class MainScreen(Screen[None]):
             return True if self.migrate_reason() is None else None
         if action == "abort_migration":
             return True if self.xapp.abort_reason(self.selected()) is None else None
+        if action == "console":
+            return True if console_reason(self.xapp, self.selected()) is None else None
         return True
 
     def action_lifecycle(self, name: str) -> None:
@@ -371,6 +385,8 @@ class MainScreen(Screen[None]):
             return self.migrate_reason()
         if binding.action == "abort_migration":
             return self.xapp.abort_reason(self.selected())
+        if binding.action == "console":
+            return console_reason(self.xapp, self.selected())
         return None
 
     def on_key(self, event: events.Key) -> None:
@@ -416,6 +432,10 @@ class MainScreen(Screen[None]):
             if self.action_reason(spec.name) is None:
                 yield SystemCommand(f"{spec.label} {fmt.visible(fig.name)}", spec.help,
                                     partial(self.action_lifecycle, spec.name))
+        if console_reason(self.xapp, fig) is None:
+            yield SystemCommand(f"Console {fmt.visible(fig.name)}",
+                                "attach to its serial console (Ctrl+] returns)",
+                                self.action_console)
 
     # -- view ----------------------------------------------------------------------------
     def action_sort_step(self, step: int) -> None:
