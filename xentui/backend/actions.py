@@ -24,6 +24,11 @@ class CapabilityView(Protocol):
 
     def missing_reason(self, name: str) -> str: ...
 
+    def refusal(self, action: str, sample: DomainSample) -> str | None:
+        """Why the backend itself refuses `action` on this domain now (XenAPI lists each
+        VM's allowed operations), or None: the registry's rules decide."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ActionSpec:
@@ -101,4 +106,4 @@ def why_not(
         return f"not possible while the domain is {sample.state.value}"
     if spec.persistent_only and sample.persistent is False:
         return TRANSIENT_REASON
-    return None
+    return None if caps is None else caps.refusal(spec.name, sample)
