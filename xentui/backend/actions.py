@@ -102,8 +102,11 @@ def why_not(
         return DOM0_REASON
     if caps is not None and not caps.has(spec.capability):
         return caps.missing_reason(spec.capability or "")
+    refusal = None if caps is None else caps.refusal(spec.name, sample)
+    if refusal is not None:
+        return refusal
     if sample.state not in spec.states:
         return f"not possible while the domain is {sample.state.value}"
     if spec.persistent_only and sample.persistent is False:
         return TRANSIENT_REASON
-    return None if caps is None else caps.refusal(spec.name, sample)
+    return None

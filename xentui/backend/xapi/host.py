@@ -162,6 +162,8 @@ class XapiHost:
     async def connect(self) -> None:
         """Log in (following a member's redirect), read the pool, start the events."""
         self._set_status(LinkState.CONNECTING, f"connecting to {self.uri}")
+        if self.session is not None or self._watcher is not None:
+            await self._drop()
         try:
             if self._address is None:
                 raise ConnectError(self._bad_uri)
