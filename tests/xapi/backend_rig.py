@@ -10,16 +10,14 @@ own XenAPI session, never through the backend.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
+import XenAPI
 
 from tests.support.xapi_server import XapiServer
 from tests.support.xapi_server.seed import HOSTS
-from tests.xapi.conftest import PASSWORD, login
-from xentui.backend.xapi.host import XapiHost
 
 ADDRESSES = {name: f"127.0.0.{11 + i}" for i, (name, *_rest) in enumerate(HOSTS)}
 
@@ -41,14 +39,9 @@ class Pool:
 
     def observer(self) -> Any:
         """A separate XenAPI session on the master (to check effects)."""
-        return login(self.master.url)
-
-
-@pytest.fixture
-def password(monkeypatch: pytest.MonkeyPatch) -> str:
-    """The pool's password, given the way a user gives it: the environment."""
-    monkeypatch.setenv("XENTUI_XAPI_PASSWORD", PASSWORD)
-    return PASSWORD
+        session = XenAPI.Session(self.master.url)
+        session.login_with_password("root", "xenroot", "2.21", "xentui-tests-observer")
+        return session
 
 
 def start_pool(new_server: Callable[..., XapiServer], **master_kwargs: Any) -> Pool:
@@ -62,22 +55,6 @@ def start_pool(new_server: Callable[..., XapiServer], **master_kwargs: Any) -> P
         if name != "xcp-ng-01"
     }
     return Pool(master, members)
-
-
-@pytest.fixture
-def pool(new_server: Callable[..., XapiServer], password: str) -> Iterator[Pool]:
-    yield start_pool(new_server)
-
-
-@pytest.fixture
-async def xhost(pool: Pool) -> AsyncIterator[XapiHost]:
-    """A XapiHost connected to the pool's master, closed afterwards."""
-    host = XapiHost(pool.uri(), id="lab-pool", interval=0.5, call_timeout=2.0, poll_s=2.0)
-    await host.connect()
-    try:
-        yield host
-    finally:
-        await host.close()
 
 
 async def eventually(cond: Callable[[], bool], timeout: float, what: str) -> float:

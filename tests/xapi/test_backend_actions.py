@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.xapi.backend_rig import Pool, password, pool, xhost  # noqa: F401
+from tests.xapi.backend_rig import Pool
 from tests.xapi.conftest import vm_ref
 from xentui.backend.actions import ACTIONS, why_not
 from xentui.backend.errors import DomainGone, NotAllowed, PermissionDenied, Unsupported

@@ -3,7 +3,7 @@ through `event.from` within a second, re-read and handed to the listeners."""
 
 from __future__ import annotations
 
-from tests.xapi.backend_rig import Pool, eventually, password, pool, xhost  # noqa: F401
+from tests.xapi.backend_rig import Pool, eventually
 from xentui.backend.models import DomainEvent, DomainFigures, DomainState
 from xentui.backend.xapi.host import XapiHost
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.xapi_server import GUESTS, rrd
-from tests.xapi.backend_rig import Pool, password, pool, xhost  # noqa: F401
+from tests.xapi.backend_rig import Pool
 from xentui.backend.fleet import Fleet
 from xentui.backend.models import DomainState, LinkState, LinkStatus, PassResult
 from xentui.backend.xapi.host import XapiHost
