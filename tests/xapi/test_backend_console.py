@@ -1,0 +1,66 @@
+"""A pool in the console: its VMs as rows with the member they run on, an action
+confirmed by keys and checked on the pool through a separate session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.support.pilot_helpers import asking, ready, until
+from tests.xapi.backend_rig import Pool
+from xentui.config import DEFAULT_COLUMNS, HostEntry, Settings
+from xentui.ui.app import XentuiApp, make_app
+
+
+@pytest.fixture(autouse=True)
+def private_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def _row_text(app: XentuiApp, uuid: str) -> str:
+    table = app.main.table
+    row = [r.uuid for r in table.order].index(uuid) + 1 - int(table.scroll_offset.y)
+    return table.render_line(row).text
+
+
+async def _select(pilot: Pilot[int], app: XentuiApp, name: str) -> str:
+    await until(pilot, lambda: any(f.name == name for f in app.main.table.figures.values()),
+                what=f"{name} listed")
+    fig = next(f for f in app.main.table.figures.values() if f.name == name)
+    assert app.main.table.select(fig.ref)
+    await pilot.pause()
+    return fig.uuid
+
+
+async def test_a_pool_in_the_console_with_a_confirmed_pause(pool: Pool) -> None:
+    settings = Settings(interval=0.3, columns=("host", *DEFAULT_COLUMNS))
+    # The Host column is as wide as the longest fleet host id (domain_table), so the
+    # pool's name is chosen at least as long as its members' names.
+    app = make_app([HostEntry("xcp-ng-pool", pool.uri())], settings=settings,
+                   log_to_file=False)
+    obs = pool.observer()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ready(pilot)
+        vms = {v["name_label"]: v for v in obs.xenapi.VM.get_all_records().values()
+               if not v["is_a_template"] and not v["is_a_snapshot"]}
+        hosts = {r: h["name_label"] for r, h in obs.xenapi.host.get_all_records().items()}
+        await until(pilot, lambda: len(app.main.table.figures) == len(vms), what="every VM")
+        for name, vm in vms.items():
+            text = _row_text(app, vm["uuid"])
+            assert name[:24] in text
+            where = hosts.get(vm["resident_on"], "xcp-ng-pool")
+            assert where in text, (name, where, text)
+        uuid = await _select(pilot, app, "web")
+        assert app.main.action_reason("save") is None
+        assert "does not allow start" in (app.main.action_reason("start") or "")
+        await pilot.press("p")
+        await until(pilot, lambda: asking(app), what="the confirmation")
+        await pilot.press("y")
+        ref = obs.xenapi.VM.get_by_uuid(uuid)
+        await until(pilot, lambda: obs.xenapi.VM.get_power_state(ref) == "Paused",
+                    what="web paused on the pool")
+        await until(pilot, lambda: "paused" in _row_text(app, uuid), what="row shows paused")
+        assert not any("ERROR" in line.text for line in app.main.log_pane.lines)
