@@ -114,7 +114,7 @@ async def test_a_member_whose_rrd_cannot_be_read_leaves_only_its_vms_without_rat
     pool: Pool, xhost: XapiHost
 ) -> None:
     pool.members["xcp-ng-02"].freeze("close")
-    xhost._rates.clear()
+    xhost.rates.forget()
     result = await xhost.sample()
     on = {f.sample.resident: f for f in result.domains.values()
           if f.sample.state is DomainState.RUNNING and not f.is_dom0}

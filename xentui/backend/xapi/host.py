@@ -34,11 +34,12 @@ from xentui.backend.models import (
     PassResult,
 )
 from xentui.backend.rates import same_instance
-from xentui.backend.xapi import actions, rrd
+from xentui.backend.xapi import actions
 from xentui.backend.xapi.credentials import CredentialError, XapiOptions, find_password
 from xentui.backend.xapi.detail import read_detail
 from xentui.backend.xapi.errors import failure_text, translate
 from xentui.backend.xapi.events import EventWatcher
+from xentui.backend.xapi.pool_rates import PoolRates
 from xentui.backend.xapi.records import PoolRecords, is_listed, pool_info, read_pool, vm_sample
 from xentui.backend.xapi.session import Failure, PoolAddress, XapiSession, parse_uri
 
@@ -46,10 +47,6 @@ T = TypeVar("T")
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 HISTORY_SECONDS = 600.0
 POOL_SIZE = 6
-RRD_WAIT_S = 1.0
-"""How long a pass waits for the members' RRD exports; slower ones land next pass."""
-RRD_RETRY_S = 30.0
-"""A member whose export failed is asked again after this long."""
 _EVENT_WORDS = {
     ("Halted", "Running"): ("Started", "booted"),
     ("Suspended", "Running"): ("Started", "resumed"),
@@ -118,9 +115,7 @@ class XapiHost:
         self._uuid_of: dict[str, str] = {}
         self._power: dict[str, str] = {}
         self._prev: dict[str, DomainSample] = {}
-        self._rates: dict[str, dict[str, DomainRates]] = {}
-        self._rrd_tasks: dict[str, asyncio.Task[None]] = {}
-        self._rrd_retry_at: dict[str, float] = {}
+        self.rates = PoolRates(self._call)
         self._pending: set[str] = set()
         self._flush_task: asyncio.Task[None] | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
@@ -196,9 +191,7 @@ class XapiHost:
         """Forget the sessions; log them out off the loop without waiting for long."""
         watcher, session = self._watcher, self.session
         self._watcher, self.session = None, None
-        for task in self._rrd_tasks.values():
-            task.cancel()
-        self._rrd_tasks.clear()
+        self.rates.forget()
 
         def release() -> None:
             if watcher is not None:
@@ -267,47 +260,6 @@ class XapiHost:
         started = _epoch(metrics.get("start_time")) if metrics and sample.state.active else None
         return DomainFigures(sample, rates, mem_pct, started, self.id)
 
-    def _member_urls(self, recs: PoolRecords) -> dict[str, str]:
-        """Live host ref -> the URL of its HTTP handlers (the master: the session's)."""
-        session, address = self.session, self._address
-        if session is None or address is None:
-            return {}
-        master = str(recs.pool.get("master", ""))
-        return {
-            ref: session.url if ref == master else address.url(str(host.get("address", "")))
-            for ref, host in recs.hosts.items()
-            if recs.is_live(ref)
-        }
-
-    def _start_rrd_reads(self, recs: PoolRecords) -> list[asyncio.Task[None]]:
-        """Ask every live member for its RRD export unless one is on its way or it
-        failed recently; returns the reads in flight."""
-        session = self.session
-        now = time.monotonic()
-        loop = asyncio.get_running_loop()
-        for ref, url in self._member_urls(recs).items():
-            busy = self._rrd_tasks.get(ref)
-            if session is None or (busy is not None and not busy.done()):
-                continue
-            if self._rrd_retry_at.get(ref, 0.0) > now:
-                continue
-            self._rrd_tasks[ref] = loop.create_task(self._read_rrd(session, ref, url))
-        return [t for t in self._rrd_tasks.values() if not t.done()]
-
-    async def _read_rrd(self, session: XapiSession, ref: str, url: str) -> None:
-        try:
-            self._rates[ref] = await self._call(rrd.fetch_rates, session, url)
-            self._rrd_retry_at.pop(ref, None)
-        except (BackendError, ValueError, SyntaxError):
-            self._rates.pop(ref, None)
-            self._rrd_retry_at[ref] = time.monotonic() + RRD_RETRY_S
-
-    def _rates_of(self, vm: dict[str, Any]) -> DomainRates:
-        if vm.get("power_state") not in ("Running", "Paused"):
-            return DomainRates()
-        return self._rates.get(str(vm.get("resident_on")), {}).get(str(vm["uuid"]),
-                                                                     DomainRates())
-
     async def sample(self) -> PassResult:
         """One pass over the pool; ConnectionLost if the master does not answer."""
         session = self.session
@@ -322,13 +274,12 @@ class XapiHost:
         except Failure as err:
             raise BackendError(f"reading {self.id} failed: {failure_text(err.details)}") from None
         self._take_records(recs)
-        reading = self._start_rrd_reads(recs)
-        if reading:
-            await asyncio.wait(reading, timeout=RRD_WAIT_S)
+        if self._address is not None:
+            await self.rates.refresh(recs, session, self._address)
         figures: dict[str, DomainFigures] = {}
         for vm in recs.listed().values():
             metrics = recs.vm_metrics.get(str(vm.get("metrics")))
-            fig = self._figures(vm, metrics, started, self._rates_of(vm))
+            fig = self._figures(vm, metrics, started, self.rates.of(vm))
             figures[fig.uuid] = fig
         self._prev = {u: f.sample for u, f in figures.items()}
         assert self.info is not None
