@@ -10,8 +10,10 @@ own XenAPI session, never through the backend.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import XenAPI
@@ -35,22 +37,35 @@ class Pool:
 
     def uri(self, host: str = "xcp-ng-01") -> str:
         """The backend's URI for the server of `host` (default: the master)."""
-        return f"xapi+http://root@{ADDRESSES[host]}:{self.port}"
+        scheme = "xapi" if self.master.tls else "xapi+http"
+        return f"{scheme}://root@{ADDRESSES[host]}:{self.port}"
 
     def observer(self) -> Any:
         """A separate XenAPI session on the master (to check effects)."""
-        session = XenAPI.Session(self.master.url)
+        session = XenAPI.Session(self.master.url, ignore_ssl=bool(self.master.tls))
         session.login_with_password("root", "xenroot", "2.21", "xentui-tests-observer")
         return session
 
 
-def start_pool(new_server: Callable[..., XapiServer], **master_kwargs: Any) -> Pool:
+def self_signed(folder: Path) -> tuple[str, str]:
+    """A self-signed certificate and its key, as XCP-ng installs one (openssl)."""
+    cert, key = folder / "xapi.pem", folder / "xapi.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=xcp-ng-01", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return str(cert), str(key)
+
+
+def start_pool(new_server: Callable[..., XapiServer], tls: tuple[str, str] | None = None
+               ) -> Pool:
     """Start the master and one server per member, every host at its own address."""
-    master = new_server(seed=7, address=ADDRESSES["xcp-ng-01"], **master_kwargs)
+    master = new_server(seed=7, address=ADDRESSES["xcp-ng-01"], tls=tls)
     for name, address in ADDRESSES.items():
         master.db.set_field("host", name, "address", address)
     members = {
-        name: new_server(db=master.db, host=name, address=address, port=master.port)
+        name: new_server(db=master.db, host=name, address=address, port=master.port, tls=tls)
         for name, address in ADDRESSES.items()
         if name != "xcp-ng-01"
     }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.xapi.backend_rig import ADDRESSES, Pool, eventually
+from tests.support.xapi_server import XapiServer
+from tests.xapi.backend_rig import ADDRESSES, Pool, eventually, self_signed, start_pool
 from tests.xapi.conftest import PASSWORD
 from xentui.backend.errors import ConnectError
 from xentui.backend.models import LinkState
@@ -110,13 +113,27 @@ async def test_bad_uris_and_refused_connections_are_one_line_errors(
         assert "\n" not in str(info.value) and "secret" not in str(info.value)
 
 
-async def test_https_accepts_a_self_signed_certificate_only_when_told(pool: Pool) -> None:
-    strict = XapiHost(f"xapi://root@127.0.0.11:{pool.port}")
-    loose = XapiHost(f"xapi://root@127.0.0.11:{pool.port}",
-                     options=XapiOptions(accept_self_signed=True))
-    for host in (strict, loose):
-        assert host._address is not None and host._address.scheme == "https"
-        session = host._new_session()
-        assert session._tls is not None
-        assert session._tls.check_hostname is (host is strict)
-        await host.close()
+async def test_https_accepts_a_self_signed_certificate_only_when_told(
+    new_server: Callable[..., XapiServer], password: str, tmp_path: Path
+) -> None:
+    pool = start_pool(new_server, tls=self_signed(tmp_path))
+    strict = XapiHost(pool.uri())
+    with pytest.raises(ConnectError, match=r"not trusted.*xapi_accept_self_signed = true"):
+        await strict.connect()
+    await strict.close()
+    loose = XapiHost(pool.uri(), options=XapiOptions(accept_self_signed=True))
+    await loose.connect()
+    try:
+        result = await loose.sample()
+        web = next(f for f in result.domains.values() if f.name == "web")
+        assert web.rates.cpu_pct is not None  # the member's rrd_updates over https too
+        await loose.act(web.uuid, "pause")
+    finally:
+        await loose.close()
+    obs = pool.observer()
+    assert obs.xenapi.VM.get_power_state(web_ref(obs)) == "Paused"
+
+
+def web_ref(obs: Any) -> str:
+    (ref,) = obs.xenapi.VM.get_by_name_label("web")
+    return str(ref)

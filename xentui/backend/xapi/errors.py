@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import xmlrpc.client
 
 from xentui.backend.errors import (
@@ -50,6 +51,9 @@ def failure_text(details: list[str]) -> str:
 
 def transport_text(err: BaseException) -> str:
     """A transport error in a few words (no traceback, no stray newlines)."""
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return (f"its certificate is not trusted ({err.verify_message}); to accept a "
+                "self-signed one set xapi_accept_self_signed = true in the settings")
     if isinstance(err, TimeoutError | socket.timeout):
         return "no answer (timed out)"
     if isinstance(err, ConnectionRefusedError):
