@@ -63,7 +63,7 @@ def vm_ops(vm: dict[str, Any]) -> VmOps:
     )
 
 
-@dataclass
+@dataclass(eq=False)
 class XapiCapabilities:
     """The capability view of a pool: every action's capability exists; XAPI's
     per-VM `allowed_operations` judge each VM."""
