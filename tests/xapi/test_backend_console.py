@@ -64,3 +64,24 @@ async def test_a_pool_in_the_console_with_a_confirmed_pause(pool: Pool) -> None:
                     what="web paused on the pool")
         await until(pilot, lambda: "paused" in _row_text(app, uuid), what="row shows paused")
         assert not any("ERROR" in line.text for line in app.main.log_pane.lines)
+
+
+def _header(app: XentuiApp) -> str:
+    return str(app.main.query_one("#hostbar").render())
+
+
+async def test_the_console_says_when_the_master_stops_answering(pool: Pool) -> None:
+    settings = Settings(interval=0.3)
+    app = make_app([HostEntry("xcp-ng-pool", pool.uri())], settings=settings,
+                   log_to_file=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: "Test pool (3 hosts)" in _header(app), what="pool header")
+        pool.master.freeze("close")
+        await until(pilot, lambda: "lost" in _header(app), what="lost shown")
+        rows = len(app.main.table.figures)
+        await pilot.press("j", "question_mark", "escape")
+        assert len(app.main.table.figures) == rows > 3
+        pool.master.thaw()
+        await until(pilot, lambda: "connected" in _header(app), timeout=10,
+                    what="connected again")
