@@ -57,3 +57,25 @@ async def test_closing_while_the_master_hangs_does_not_wait_on_it(pool: Pool) ->
         await asyncio.wait_for(xhost.close(), 6.0)
     finally:
         pool.master.thaw()
+
+
+async def test_a_dead_master_is_replaced_through_a_member(pool: Pool) -> None:
+    """The master dies and the pool elects another (HA, or `xe pool-designate-new-master`):
+    logging in again through a member that answers HOST_IS_SLAVE finds the new master."""
+    xhost = XapiHost(pool.uri(), id="lab-pool", interval=0.3, call_timeout=1.0, poll_s=1.0)
+    fleet = Fleet([xhost])
+    fleet.start()
+    try:
+        await eventually(lambda: xhost.last is not None, 5.0, "first pool pass")
+        pool.master.freeze("close")
+        pool.master.db.designate_new_master("xcp-ng-02")
+        await eventually(lambda: xhost.status.state is LinkState.LOST, 5.0, "pool marked lost")
+        await eventually(lambda: xhost.connected, 10.0, "connected through a member")
+        assert xhost.session is not None and xhost.session.master_host == "127.0.0.12"
+        mark = xhost.last
+        await eventually(lambda: xhost.last is not mark, 5.0, "a pass at the new master")
+        assert xhost.last is not None
+        assert [m.name for m in xhost.last.host.members if m.master] == ["xcp-ng-02"]
+    finally:
+        await fleet.close()
+        pool.master.thaw()

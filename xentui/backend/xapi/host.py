@@ -163,7 +163,7 @@ class XapiHost:
             if self._address is None:
                 raise ConnectError(self._bad_uri)
             session, events = self._new_session(), self._new_session()
-            await self._call(session.login)
+            await self._call(session.login_via, self._other_members())
             recs = await self._call(read_pool, session, time.monotonic())
             events.url, events.master_host = session.url, session.master_host
             await self._call(events.login)
@@ -183,6 +183,11 @@ class XapiHost:
         mode = "read-only" if self.readonly else "read-write"
         self._set_status(LinkState.CONNECTED,
                          f"connected to {self.uri} (pool master {session.master_host}, {mode})")
+
+    def _other_members(self) -> list[str]:
+        """Addresses of the pool's other hosts as last seen (to find a new master)."""
+        members = self.info.members if self.info is not None else ()
+        return [m.address for m in members if m.address and not m.master]
 
     def _on_events_failed(self, message: str) -> None:
         self.mark_lost(f"{self.id}: {message}")

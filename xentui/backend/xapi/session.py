@@ -32,6 +32,10 @@ MAX_REDIRECTS = 3
 SCHEMES = {"xapi": "https", "xapi+https": "https", "xapi+http": "http"}
 
 
+class Unreachable(ConnectError):
+    """The host did not answer at all (refused, reset, timed out, bad certificate)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PoolAddress:
     """Where a `xapi://USER@HOST[:PORT]` URI points."""
@@ -150,6 +154,25 @@ class XapiSession:
         with self._lock:
             self._login_locked()
 
+    def login_via(self, hosts: list[str]) -> None:
+        """Log in at the master, or, if it does not answer, through the first of `hosts`
+        (other members of the pool) that does: a member redirects to the pool's new
+        master when the old one died (HA elected another, or one was designated)."""
+        with self._lock:
+            try:
+                self._login_locked()
+                return
+            except Unreachable as first:
+                failed = first
+            for host in hosts:
+                self.url, self.master_host = self.address.url(host), host
+                try:
+                    self._login_locked()
+                    return
+                except Unreachable:
+                    continue
+            raise failed
+
     def _login_locked(self) -> None:
         where = f"{self.address.user}@{self.master_host}"
         for _hop in range(MAX_REDIRECTS + 1):
@@ -169,7 +192,7 @@ class XapiSession:
             except xmlrpc.client.Fault as err:
                 raise ConnectError(f"cannot log in as {where}: {err.faultString}") from None
             except TRANSPORT_ERRORS as err:
-                raise ConnectError(f"cannot reach {self.url}: {transport_text(err)}") from None
+                raise Unreachable(f"cannot reach {self.url}: {transport_text(err)}") from None
             self._ref = str(proxy._session)
             self.logins += 1
             return
