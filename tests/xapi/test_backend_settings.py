@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from xentui.backend.api import HostBackend
 from xentui.backend.libvirt.host import LibvirtHost
 from xentui.backend.xapi.host import XapiHost
 from xentui.cli import build_fleet, fleet_entries, parse
@@ -46,6 +47,7 @@ def test_pool_uris_from_the_command_line_and_the_settings_become_xapi_hosts(
                         per_domain=False)
     first, second = fleet.hosts.values()
     assert isinstance(first, XapiHost) and first.id == "127.0.0.1"
+    assert isinstance(first, HostBackend)
     assert isinstance(second, XapiHost) and second.id == "lab"
     assert second.options.password_file == "/etc/xentui/pool.pw"
     assert second.options.accept_self_signed is True

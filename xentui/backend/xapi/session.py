@@ -29,6 +29,8 @@ API_VERSION = "2.21"
 ORIGINATOR = "xentui"
 CALL_TIMEOUT_S = 10.0
 MAX_REDIRECTS = 3
+LOGOUT_TIMEOUT_S = 2.0
+"""Logging out is a courtesy: a master that does not answer is not waited for longer."""
 SCHEMES = {"xapi": "https", "xapi+https": "https", "xapi+http": "http"}
 
 
@@ -214,7 +216,7 @@ class XapiSession:
         for attempt in (0, 1):
             ref = self._ref
             if ref is None:
-                self._relogin(None)
+                self._relogin_or_lose(None)
                 ref = self._ref
             proxy = self._proxy(self.url, timeout or self.timeout)
             proxy._session = ref
@@ -268,7 +270,7 @@ class XapiSession:
         ref, self._ref = self._ref, None
         if ref is None:
             return
-        proxy = self._proxy(self.url, min(self.timeout, 3.0))
+        proxy = self._proxy(self.url, min(self.timeout, LOGOUT_TIMEOUT_S))
         proxy._session = ref
         try:
             getattr(proxy, "session.logout")(ref)  # the raw call: XenAPI's needs its login
