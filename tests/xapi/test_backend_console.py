@@ -12,6 +12,7 @@ from tests.support.pilot_helpers import asking, ready, until
 from tests.xapi.backend_rig import Pool
 from xentui.config import DEFAULT_COLUMNS, HostEntry, Settings
 from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.screens.detail import DetailScreen
 
 
 @pytest.fixture(autouse=True)
@@ -85,3 +86,25 @@ async def test_the_console_says_when_the_master_stops_answering(pool: Pool) -> N
         pool.master.thaw()
         await until(pilot, lambda: "connected" in _header(app), timeout=10,
                     what="connected again")
+
+
+async def test_the_detail_screen_shows_a_pool_vm(pool: Pool) -> None:
+    app = make_app([HostEntry("xcp-ng-pool", pool.uri())], settings=Settings(interval=0.3),
+                   log_to_file=False)
+    obs = pool.observer()
+    (ref,) = obs.xenapi.VM.get_by_name_label("web")
+    snapshots = {obs.xenapi.VM.get_name_label(s) for s in obs.xenapi.VM.get_snapshots(ref)}
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ready(pilot)
+        await _select(pilot, app, "web")
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        await until(pilot, lambda: screen.detail is not None, what="detail read")
+        assert screen.detail is not None
+        assert screen.detail.name == "web" and screen.detail.state.value == "running"
+        assert "on xcp-ng-01" in screen.detail.reason
+        assert set(screen.detail.snapshots) == snapshots
+        assert len(screen.detail.disks) == len(obs.xenapi.VM.get_VBDs(ref))
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
