@@ -67,7 +67,7 @@ async def test_a_wrong_password_is_a_clear_error_that_never_shows_it(
         await host.connect()
     await host.close()
     assert "cannot log in as root@127.0.0.11" in str(info.value)
-    assert "Authentication failure" in str(info.value)
+    assert "password was refused" in str(info.value)
     assert secret not in str(info.value) and secret not in host.status.message
 
 

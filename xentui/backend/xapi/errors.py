@@ -43,6 +43,8 @@ def failure_text(details: list[str]) -> str:
         return f"another operation is in progress ({params[0]})"
     if code == "HOST_NOT_ENOUGH_FREE_MEMORY" and len(params) >= 2:
         return f"no host has enough free memory ({params[0]} bytes needed)"
+    if code == "SESSION_AUTHENTICATION_FAILED":
+        return "the user name or password was refused (SESSION_AUTHENTICATION_FAILED)"
     if code in ("VM_IS_TEMPLATE", "VM_IS_SNAPSHOT"):
         return f"{code} (templates and snapshots cannot do this)"
     rest = " ".join(" ".join(p.split()) for p in params if not p.startswith("OpaqueRef:"))

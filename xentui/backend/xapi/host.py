@@ -22,6 +22,7 @@ from xentui.backend.api import HostBackend
 from xentui.backend.errors import BackendError, ConnectError, ConnectionLost, Unsupported
 from xentui.backend.history import History
 from xentui.backend.models import (
+    DiskCounters,
     DomainDetail,
     DomainEvent,
     DomainFigures,
@@ -31,6 +32,7 @@ from xentui.backend.models import (
     LinkState,
     LinkStatus,
     MigrationOptions,
+    NetCounters,
     PassResult,
 )
 from xentui.backend.rates import same_instance
@@ -256,6 +258,9 @@ class XapiHost:
         recs = self._recs
         names = recs.host_names if recs is not None else {}
         sample = vm_sample(vm, metrics, names, at)
+        if rates.disks or rates.nets:  # the devices the RRDs name (no counters in XAPI)
+            sample = replace(sample, disks=dict.fromkeys(rates.disks, DiskCounters()),
+                             nets=dict.fromkeys(rates.nets, NetCounters()))
         mem_pct = None
         resident = next((m for m in self.info.members if m.name == sample.resident), None) \
             if self.info is not None else None
