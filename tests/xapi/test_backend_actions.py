@@ -104,6 +104,8 @@ async def test_refused_actions_raise_typed_one_line_errors(pool: Pool, xhost: Xa
         await xhost.act(_uuid(obs, "web"), "undefine")
     with pytest.raises(Unsupported, match="not supported"):
         await xhost.migrate_to(_uuid(obs, "web"), xhost, None)  # type: ignore[arg-type]
+    assert not xhost.caps.has("migration") and not xhost.caps.has("console")
+    assert "not supported" in xhost.caps.missing_reason("migration")
     gone = _uuid(obs, "spare")
     pool.master.db.destroy_vm("spare")
     with pytest.raises(DomainGone):

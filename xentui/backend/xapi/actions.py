@@ -43,6 +43,7 @@ OPS: dict[str, XapiOp] = {
     "restore": XapiOp("resume", "resume", "resumed from its suspend image"),
     "snapshot": XapiOp("snapshot", "snapshot", "snapshot taken"),
 }
+HAS = frozenset({"snapshots", "reset", "managed_save"})
 UNMAPPED_REASON = "not available for XenAPI pools in xentui (use xe or XenCenter)"
 
 
@@ -73,9 +74,13 @@ class XapiCapabilities:
     """VM uuid -> what XAPI allows it now."""
 
     def has(self, name: str | None) -> bool:
-        return name != "console" and name != "bulk_stats"
+        """The capabilities the registry's actions name that a pool has; not the
+        console, bulk statistics or migration (not done for pools)."""
+        return name is None or name in HAS
 
     def missing_reason(self, name: str) -> str:
+        if name == "migration":
+            return "moving VMs of a XenAPI pool is not supported by xentui (use xe vm-migrate)"
         return f"{name.replace('_', ' ')} is not available through XenAPI in xentui"
 
     def refusal(self, action: str, sample: DomainSample) -> str | None:

@@ -393,8 +393,7 @@ class XapiHost:
                                 session, uuid, action, self.caps)
 
     async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions) -> str:
-        raise Unsupported("Migrate: moving VMs of a XenAPI pool is not supported by xentui "
-                          "(use xe vm-migrate or XenCenter)")
+        raise Unsupported(f"Migrate: {self.caps.missing_reason('migration')}")
 
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one VM; DomainGone if it vanished."""
