@@ -11,8 +11,10 @@ from textual.pilot import Pilot
 from tests.support.pilot_helpers import asking, ready, until
 from tests.xapi.backend_rig import Pool
 from xentui.config import DEFAULT_COLUMNS, HostEntry, Settings
+from xentui.ui import format as fmt
 from xentui.ui.app import XentuiApp, make_app
 from xentui.ui.screens.detail import DetailScreen
+from xentui.ui.widgets.hosts_pane import MEMBER_SEP, HostsPane
 
 
 @pytest.fixture(autouse=True)
@@ -108,3 +110,36 @@ async def test_the_detail_screen_shows_a_pool_vm(pool: Pool) -> None:
         assert len(screen.detail.disks) == len(obs.xenapi.VM.get_VBDs(ref))
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)
+
+
+def _pane_rows(app: XentuiApp) -> dict[str, list[str]]:
+    pane = app.main.query_one(HostsPane)
+    return {str(key.value): [str(c) for c in pane.get_row(key)] for key in pane.rows}
+
+
+async def test_the_hosts_pane_lists_the_pools_members_beside_libvirt_hosts(pool: Pool) -> None:
+    entries = [HostEntry("xcp-ng-pool", pool.uri()), HostEntry("lab", "test:///default")]
+    app = make_app(entries, settings=Settings(interval=0.3), log_to_file=False)
+    obs = pool.observer()
+    metrics = obs.xenapi.host_metrics.get_all_records()
+    free = {h["name_label"]: int(metrics[h["metrics"]]["memory_free"]) // 1024
+            for h in obs.xenapi.host.get_all_records().values()}
+    pool.master.db.set_host_live("xcp-ng-03", False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ready(pilot)
+
+        def members_shown() -> bool:
+            return all(any(f"└ {n}" in r[0] for r in _pane_rows(app).values()) for n in free)
+
+        await until(pilot, members_shown, what="member rows")
+        rows = {r[0].strip(" └"): r for r in _pane_rows(app).values()}
+        assert {"xcp-ng-pool", "lab"} <= set(rows)
+        assert "master" in rows["xcp-ng-01"][1] and "not live" in rows["xcp-ng-03"][1]
+        assert rows["xcp-ng-02"][3] == fmt.bytes_kib(free["xcp-ng-02"])
+        pane = app.main.query_one(HostsPane)
+        pane.focus()
+        pane.move_cursor(row=pane.get_row_index(f"xcp-ng-pool{MEMBER_SEP}xcp-ng-02"))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.main.table.order != [] and all(
+            app.main.table.figures[r].sample.resident == "xcp-ng-02"
+            for r in app.main.table.order), what="only xcp-ng-02's VMs listed")
