@@ -161,18 +161,21 @@ class XapiHost:
         self._set_status(LinkState.CONNECTING, f"connecting to {self.uri}")
         if self.session is not None or self._watcher is not None:
             await self._drop()
+        if self._address is None:
+            self._set_status(LinkState.LOST, self._bad_uri)
+            raise ConnectError(self._bad_uri)
+        session, events = self._new_session(), self._new_session()
         try:
-            if self._address is None:
-                raise ConnectError(self._bad_uri)
-            session, events = self._new_session(), self._new_session()
             await self._call(session.login_via, self._other_members())
             recs = await self._call(read_pool, session, time.monotonic())
             events.url, events.master_host = session.url, session.master_host
             await self._call(events.login)
-        except ConnectError as err:
-            self._set_status(LinkState.LOST, str(err))
-            raise
-        except (ConnectionLost, Failure) as err:
+        except (ConnectError, ConnectionLost, Failure) as err:
+            for half in (session, events):  # whatever logged in before the failure
+                asyncio.get_running_loop().run_in_executor(None, half.logout)
+            if isinstance(err, ConnectError):
+                self._set_status(LinkState.LOST, str(err))
+                raise
             text = str(err) if isinstance(err, BackendError) else failure_text(err.details)
             msg = f"cannot use {self.uri}: {text}"
             self._set_status(LinkState.LOST, msg)
