@@ -3,9 +3,12 @@ through `event.from` within a second, re-read and handed to the listeners."""
 
 from __future__ import annotations
 
+import time
+
 from tests.xapi.backend_rig import Pool, eventually
 from xentui.backend.models import DomainEvent, DomainFigures, DomainState
 from xentui.backend.xapi.host import XapiHost
+from xentui.backend.xapi.records import read_pool
 
 Seen = list[tuple[str, DomainFigures | None]]
 
@@ -76,3 +79,21 @@ async def test_templates_and_snapshots_made_outside_are_not_listed(
     await eventually(lambda: any(u == marker_uuid for u, _f in seen), 1.0, "marker VM")
     names = {f.name for _u, f in seen if f is not None}
     assert "a template" not in names
+
+
+async def test_a_pass_read_before_an_event_does_not_undo_its_greying(
+    pool: Pool, xhost: XapiHost
+) -> None:
+    """Newest wins: records a pass read before the event keep the event's allowed ops."""
+    assert xhost.session is not None
+    stale = read_pool(xhost.session, time.monotonic())
+    seen, _events = _listen(xhost)
+    db = pool.master.db
+    uuid = db.snapshot("VM", db.find("VM", "web"))["uuid"]
+    db.set_power_state("web", "Paused")
+    await eventually(lambda: any(u == uuid for u, _f in seen), 1.0, "the pause seen")
+    xhost._take_records(stale)
+    assert xhost.caps.ops[uuid].power_state == "Paused"
+    result = await xhost.sample()  # a pass read after the event takes over again
+    assert xhost.caps.ops[uuid].power_state == "Paused"
+    assert result.domains[uuid].sample.state is DomainState.PAUSED

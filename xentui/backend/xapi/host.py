@@ -116,6 +116,8 @@ class XapiHost:
         self._recs: PoolRecords | None = None
         self._uuid_of: dict[str, str] = {}
         self._power: dict[str, str] = {}
+        self._ops_at: dict[str, float] = {}
+        """When an event last told a VM's allowed operations (monotonic seconds)."""
         self._prev: dict[str, DomainSample] = {}
         self.rates = PoolRates(self._call)
         self._pending: set[str] = set()
@@ -254,7 +256,11 @@ class XapiHost:
         listed = recs.listed()
         self._uuid_of = {ref: str(vm["uuid"]) for ref, vm in recs.vms.items()}
         self._power = {str(vm["uuid"]): str(vm["power_state"]) for vm in listed.values()}
+        fresher = {u: ops for u, ops in self.caps.ops.items()
+                   if self._ops_at.get(u, 0.0) > recs.at}  # an event's newer reading wins
         self.caps.ops = {str(vm["uuid"]): actions.vm_ops(vm) for vm in listed.values()}
+        self.caps.ops.update((u, ops) for u, ops in fresher.items() if u in self.caps.ops)
+        self._ops_at = {u: t for u, t in self._ops_at.items() if t > recs.at}
 
     def _figures(self, vm: dict[str, Any], metrics: dict[str, Any] | None, at: float,
                  rates: DomainRates) -> DomainFigures:
@@ -316,6 +322,7 @@ class XapiHost:
         if vm is not None:
             self._power[uuid] = str(vm["power_state"])
             self.caps.ops[uuid] = actions.vm_ops(vm)
+            self._ops_at[uuid] = time.monotonic()
         words = ("Defined", "created") if op == "add" else ("Undefined", "destroyed") \
             if op == "del" else _EVENT_WORDS.get((before or "", after or ""))
         if words is not None:
@@ -373,6 +380,7 @@ class XapiHost:
             return None
         vm, metrics = found
         self.caps.ops[uuid] = actions.vm_ops(vm)
+        self._ops_at[uuid] = at
         self._power[uuid] = str(vm["power_state"])
         prev, old = self._prev.get(uuid), last.domains.get(uuid) if last else None
         fig = self._figures(vm, metrics, at, DomainRates())
