@@ -104,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"xentui {__version__}")
     p.add_argument("-c", "--connect", metavar="URI", action="append", default=[],
-                   help="libvirt URI of a host; give it again for each host of a fleet "
+                   help="libvirt URI of a host (or xapi://USER@HOST for a XenAPI pool); "
+                   "give it again for each host of a fleet "
                    f"(default: the settings' [[hosts]], else $LIBVIRT_DEFAULT_URI, else "
                    f"{DEFAULT_URI})")
     p.add_argument("--demo", action="store_true",

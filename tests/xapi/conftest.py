@@ -8,6 +8,7 @@ its threads gone: the ``xapi`` fixture checks.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -178,3 +179,7 @@ async def xhost(pool: Pool) -> AsyncIterator[XapiHost]:
         yield host
     finally:
         await host.close()
+    deadline = time.monotonic() + 3
+    while any(t.name == "xapi-events" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the event thread outlived close()"
+        await asyncio.sleep(0.02)
