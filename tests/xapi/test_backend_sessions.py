@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,20 @@ async def test_https_accepts_a_self_signed_certificate_only_when_told(
 def web_ref(obs: Any) -> str:
     (ref,) = obs.xenapi.VM.get_by_name_label("web")
     return str(ref)
+
+
+async def test_closing_logs_every_session_out_and_none_comes_back(pool: Pool) -> None:
+    host = XapiHost(pool.uri(), poll_s=5.0)
+    await host.connect()
+    await host.sample()
+    db = pool.master.db
+
+    def ours() -> list[bool]:
+        with db.cond:
+            return [s.valid for s in db.sessions.values() if s.originator == "xentui"]
+
+    assert ours() == [True, True]  # the calls' session and the events' own
+    await host.close()
+    await eventually(lambda: not any(ours()), 2.0, "every session logged out")
+    await asyncio.sleep(0.3)
+    assert not any(ours()) and len(ours()) == 2

@@ -135,6 +135,7 @@ class XapiSession:
         self._tls = tls_context(accept_self_signed) if address.scheme == "https" else None
         self.timeout = timeout
         self._ref: str | None = None
+        self._closed = False
         self._lock = threading.Lock()
         self.logins = 0
         """How many times this session logged in (a re-login after expiry counts)."""
@@ -201,8 +202,11 @@ class XapiSession:
         raise ConnectError(f"cannot log in: more than {MAX_REDIRECTS} HOST_IS_SLAVE redirects")
 
     def _relogin(self, stale: str | None) -> None:
-        """Log in again unless another thread already did since `stale` failed."""
+        """Log in again unless another thread already did since `stale` failed, or the
+        session was logged out on purpose (then its calls end: ConnectionLost)."""
         with self._lock:
+            if self._closed:
+                raise ConnectionLost(f"the session on {self.url} was closed")
             if self._ref == stale:
                 self._login_locked()
 
@@ -266,8 +270,11 @@ class XapiSession:
         raise ConnectionLost(f"{url}: the session keeps being refused")
 
     def logout(self) -> None:
-        """End the session (a long poll blocked on it returns); errors are ignored."""
-        ref, self._ref = self._ref, None
+        """End the session for good (a long poll blocked on it returns and no call logs
+        in again); errors are ignored."""
+        with self._lock:
+            self._closed = True
+            ref, self._ref = self._ref, None
         if ref is None:
             return
         proxy = self._proxy(self.url, min(self.timeout, LOGOUT_TIMEOUT_S))
