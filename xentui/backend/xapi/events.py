@@ -87,6 +87,9 @@ class EventWatcher:
             except BackendError as err:
                 self._post(self.on_failed, str(err))
                 return
+            except Exception as err:  # an answer of an unexpected shape: say so, not die mute
+                self._post(self.on_failed, f"event.from answered oddly: {type(err).__name__}")
+                return
             token = str(batch.get("token", token))
             if first:
                 first = False
