@@ -160,6 +160,7 @@ def build_fleet(
     repeated host name gets '#2', ...)."""
     from xentui.backend.libvirt.connection import host_label
     from xentui.backend.libvirt.host import LibvirtHost
+    from xentui.backend.xapi.uri import is_xapi_uri
 
     hosts: list[HostBackend] = []
     taken: set[str] = set()
@@ -170,15 +171,12 @@ def build_fleet(
             n += 1
             name = f"{base}#{n}"
         taken.add(name)
-        if entry.uri.split("://", 1)[0].lower() in XAPI_SCHEMES:
+        if is_xapi_uri(entry.uri):
             hosts.append(xapi_host(entry.uri, id=name, readonly=readonly, interval=interval))
             continue
         hosts.append(LibvirtHost(entry.uri, id=name, readonly=readonly, interval=interval,
                                  per_domain=per_domain, open_timeout=OPEN_TIMEOUT_S))
     return Fleet(hosts, live=live)
-
-
-XAPI_SCHEMES = ("xapi", "xapi+http", "xapi+https")
 
 
 def xapi_host(uri: str, *, id: str, readonly: bool, interval: float) -> HostBackend:

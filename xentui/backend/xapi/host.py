@@ -43,7 +43,8 @@ from xentui.backend.xapi.errors import failure_text, translate
 from xentui.backend.xapi.events import EventWatcher
 from xentui.backend.xapi.pool_rates import PoolRates
 from xentui.backend.xapi.records import PoolRecords, is_listed, pool_info, read_pool, vm_sample
-from xentui.backend.xapi.session import Failure, PoolAddress, XapiSession, parse_uri
+from xentui.backend.xapi.session import Failure, XapiSession
+from xentui.backend.xapi.uri import PoolAddress, parse_uri
 
 T = TypeVar("T")
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)

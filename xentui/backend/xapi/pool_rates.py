@@ -17,7 +17,8 @@ from xentui.backend.errors import BackendError
 from xentui.backend.models import DomainRates
 from xentui.backend.xapi import rrd
 from xentui.backend.xapi.records import PoolRecords
-from xentui.backend.xapi.session import PoolAddress, XapiSession
+from xentui.backend.xapi.session import XapiSession
+from xentui.backend.xapi.uri import PoolAddress
 
 WAIT_S = 1.0
 """How long a pass waits for the members' exports; slower ones land next pass."""
