@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.xapi.backend_rig import Pool
+from tests.xapi.backend_rig import Pool, eventually
 from tests.xapi.conftest import vm_ref
 from xentui.backend.actions import ACTIONS, why_not
 from xentui.backend.errors import DomainGone, NotAllowed, PermissionDenied, Unsupported
+from xentui.backend.models import DomainFigures
+from xentui.backend.xapi import actions as xapi_actions
 from xentui.backend.xapi.errors import translate
 from xentui.backend.xapi.host import XapiHost
 
@@ -133,3 +135,35 @@ def test_xapi_error_codes_become_typed_errors() -> None:
     assert isinstance(translate(["OPERATION_NOT_ALLOWED", "dom0"], "x"), NotAllowed)
     assert isinstance(translate(["RBAC_PERMISSION_DENIED", "a", "b"], "x"), PermissionDenied)
     assert isinstance(translate(["MESSAGE_METHOD_UNKNOWN", "VM.x"], "x"), Unsupported)
+
+
+async def test_actions_run_as_tasks_that_are_cleaned_up(pool: Pool, xhost: XapiHost) -> None:
+    obs = pool.observer()
+    await xhost.act(_uuid(obs, "web"), "pause")
+    assert _power(obs, "web") == "Paused"
+    assert obs.xenapi.task.get_all() == []
+
+
+async def test_a_failed_task_is_a_typed_error(pool: Pool, xhost: XapiHost) -> None:
+    obs = pool.observer()
+    pool.master.db.add_vm("huge", memory_mib=512 * 1024)
+    with pytest.raises(NotAllowed, match="no host has enough free memory") as info:
+        await xhost.act(_uuid(obs, "huge"), "start")
+    assert "\n" not in str(info.value)
+    assert _power(obs, "huge") == "Halted" and obs.xenapi.task.get_all() == []
+
+
+async def test_a_slow_action_is_reported_under_way_and_finishes(
+    pool: Pool, xhost: XapiHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obs = pool.observer()
+    monkeypatch.setattr(xapi_actions, "ACTION_WAIT_S", 0.3)
+    pool.master.set_operation_delay(1.5)
+    seen: list[tuple[str, DomainFigures | None]] = []
+    xhost.domain_listeners.append(lambda uuid, fig: seen.append((uuid, fig)))
+    uuid = _uuid(obs, "web")
+    text = await xhost.act(uuid, "shutdown")
+    assert "under way" in text and _power(obs, "web") == "Running"
+    await eventually(lambda: _power(obs, "web") == "Halted", 5.0, "the shutdown done")
+    await eventually(lambda: any(u == uuid and f is not None and not f.sample.state.active
+                                 for u, f in seen), 2.0, "the change seen through events")

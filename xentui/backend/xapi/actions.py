@@ -18,8 +18,10 @@ from xentui.backend.xapi.errors import translate
 from xentui.backend.xapi.records import vm_sample
 from xentui.backend.xapi.session import Failure, XapiSession
 
-ACTION_TIMEOUT_S = 300.0
-"""A clean shutdown may take minutes; the call waits that long at most."""
+ACTION_WAIT_S = 120.0
+"""How long an action's outcome is waited for (a clean shutdown may take minutes);
+after that the XAPI task goes on and the change arrives through events."""
+TASK_POLL_S = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +134,37 @@ def perform(
     reason = why_not(spec, sample, fresh)
     if reason is not None:
         raise NotAllowed(f"{spec.label} {sample.name}: {reason}")
+    what = f"{spec.label} {sample.name}"
     try:
-        session.call(f"VM.{op.method}", ref, *_args(name, sample), timeout=ACTION_TIMEOUT_S)
+        task = session.call(f"Async.VM.{op.method}", ref, *_args(name, sample))
+        outcome = wait_for_task(session, str(task), ACTION_WAIT_S)
     except Failure as err:
-        raise translate([str(d) for d in err.details], f"{spec.label} {sample.name}") from None
+        raise translate([str(d) for d in err.details], what) from None
+    if outcome is None:
+        return f"{sample.name}: {spec.label.lower()} under way (XAPI is still working on it)"
+    if outcome:
+        raise translate(outcome, what)
     return f"{sample.name}: {op.done}"
+
+
+def wait_for_task(session: XapiSession, task: str, wait_s: float) -> list[str] | None:
+    """Poll an `Async.*` task: [] when it succeeded, its error_info when it failed, None
+    when it still runs after `wait_s` (it is left to finish; XAPI removes it later).
+
+    Short calls instead of one long one: a pool thread is never held by a call that a
+    stalled master would leave hanging for minutes."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        status = str(session.call("task.get_status", task))
+        if status not in ("pending", "cancelling"):
+            error = [str(e) for e in session.call("task.get_error_info", task)]
+            try:
+                session.call("task.destroy", task)
+            except Failure:
+                pass
+            if status == "success":
+                return []
+            return error or [f"TASK_{status.upper()}"]
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(TASK_POLL_S)
