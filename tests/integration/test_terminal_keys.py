@@ -145,3 +145,26 @@ def test_keystroke_fuzz_in_a_real_terminal(terminal: Terminal,
     changed = {name for name in before if after.get(name) != before[name]}
     acted = " ".join(terminal.actions())
     assert all(name in acted for name in changed), (changed, acted)
+
+
+def test_bulk_marks_typed_in_bursts(terminal: Terminal, observer: libvirt.virConnect) -> None:
+    """`/web⏎*` in one burst marks what the filter shows; `py` in one burst asks and
+    does not take the `y` typed before the question was on screen; a `y` after it does."""
+    running = libvirt.VIR_DOMAIN_RUNNING
+    paused = libvirt.VIR_DOMAIN_PAUSED
+    terminal.send("/web", literal=True)
+    terminal.send("Enter")
+    terminal.send("*")
+    terminal.wait(lambda: "2 marked" in terminal.screen(), 5, "two marked")
+    terminal.send("Escape")
+    terminal.wait(lambda: "db01" in terminal.screen(), 5, "the filter cleared")
+    terminal.send("py", literal=True)
+    terminal.wait(lambda: "Pause 2 domains" in terminal.screen(), 5, "the question")
+    time.sleep(0.5)
+    assert {observer.lookupByName(n).state()[0] for n in ("web01", "web02")} == {running}
+    terminal.send("y")
+    terminal.wait(lambda: all(observer.lookupByName(n).state()[0] == paused
+                              for n in ("web01", "web02")), 10, "both paused")
+    assert observer.lookupByName("db01").state()[0] == running
+    terminal.send("u")
+    terminal.wait(lambda: "marked" not in terminal.screen(), 5, "the marks cleared")

@@ -76,3 +76,14 @@ def test_fleet_of_three_demo_hosts(snap_compare) -> None:
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(160, 50), run_before=passes)
+
+
+def test_bulk_question(snap_compare, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Three domains marked (the gutter shows), one of them skipped, one question."""
+    async def ask(pilot: Pilot[int]) -> None:
+        await first_pass(pilot)
+        await pilot.press("space", "space", "j", "space", "S")
+        await pilot.pause(0.3)
+
+    app = frozen_app(monkeypatch, tmp_path)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=ask)

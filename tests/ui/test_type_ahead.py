@@ -198,3 +198,26 @@ async def test_confirmation_switched_on_for_start(demo_daemon, observer) -> None
         assert state(observer, "backup") == SHUTOFF
         await pilot.press("y")
         await until(pilot, lambda: state(observer, "backup") == RUNNING, 5.0)
+
+
+async def test_keys_behind_enter_or_esc_in_the_filter_reach_the_table(demo_app,
+                                                                      observer) -> None:
+    """`/web⏎*` marks what the filter shows (the `*` is not typed into the filter);
+    `/db01⏎` then `/⎋p` in one burst: Esc clears the filter and `p` asks to pause the
+    selected domain; nothing acts before the question is answered."""
+    before = world(observer)
+    async with demo_app.run_test(size=(140, 40)) as pilot:
+        await select(pilot, observer, "web01")
+        table = demo_app.main.table
+        burst(demo_app, "/web\r*")
+        await until(pilot, lambda: len(table.marked) == 2, 3.0, "two marked")
+        assert filter_box(demo_app).value == "web"
+        assert {table.figures[r].name for r in table.marked} == {"web01", "web02"}
+        burst(demo_app, "u/db01\r")
+        await until(pilot, lambda: not table.marked and table.filter_text == "db01", 3.0)
+        burst(demo_app, "/\x1bp")
+        await until(pilot, lambda: asking(demo_app), 3.0, "the pause question")
+        assert table.filter_text == "" and filter_box(demo_app).value == ""
+        assert "db01" in demo_app.screen.question
+        await pilot.press("n")
+    assert world(observer) == before

@@ -72,3 +72,19 @@ def test_truncated_xml_never_raises(disks, nics, cut):
 
 def test_no_devices_element():
     assert parse_devices("<domain><name>x</name></domain>") == DomainDevices()
+
+
+def test_openstack_metadata_both_namespaces_and_partial() -> None:
+    from xentui.backend.libvirt.domxml import NOVA_NAMESPACES
+
+    for ns in NOVA_NAMESPACES:
+        xml = (f"<domain><name>instance-0000002a</name><metadata>"
+               f"<nova:instance xmlns:nova='{ns}'><nova:name> web-1 </nova:name>"
+               f"<nova:flavor name='m1.tiny'/></nova:instance></metadata></domain>")
+        nova = parse_devices(xml).openstack
+        assert nova is not None
+        assert (nova.name, nova.flavor, nova.project, nova.user) == ("web-1", "m1.tiny", "", "")
+    other = ("<domain><metadata><x:instance xmlns:x='http://example.com/other'>"
+             "<x:name>no</x:name></x:instance></metadata></domain>")
+    assert parse_devices(other).openstack is None
+    assert parse_devices("<domain><name>plain</name></domain>").openstack is None

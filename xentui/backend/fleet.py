@@ -9,6 +9,7 @@ state back, and a domain an event found gone is not brought back by such a pass.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TypeAlias
@@ -30,6 +31,10 @@ from xentui.backend.models import (
 
 Record: TypeAlias = PassResult | PassFailure | LinkStatus | DomainEvent | DomainUpdate
 Listener = Callable[[Record], object]
+
+BULK_PER_HOST = 3
+"""Bulk actions in flight per host: libvirtd serves 5 calls per client at once, and the
+host's passes and event re-reads need the rest."""
 
 
 @dataclass
@@ -204,3 +209,24 @@ class Fleet:
 
     async def detail(self, ref: DomainRef) -> DomainDetail:
         return await self.host(ref).detail(ref.uuid)
+
+    async def act_many(self, refs: Iterable[DomainRef], action: str,
+                       done: Callable[[DomainRef, str | None, BackendError | None], object]
+                       ) -> None:
+        """Run one action on many domains, concurrently but at most `BULK_PER_HOST` at
+        a time on each host (its passes keep their share of the host's calls). `done`
+        hears each domain's outcome as it comes; each is re-read and fed afterwards."""
+        limits: dict[str, asyncio.Semaphore] = {}
+
+        async def one(ref: DomainRef) -> None:
+            async with limits.setdefault(ref.host, asyncio.Semaphore(BULK_PER_HOST)):
+                try:
+                    text = await self.act(ref, action)
+                except BackendError as err:
+                    done(ref, None, err)
+                    return
+                done(ref, text, None)
+                with contextlib.suppress(BackendError):
+                    await self.refresh(ref)
+
+        await asyncio.gather(*(one(ref) for ref in refs))

@@ -65,6 +65,17 @@ class DomainRef:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenStackInfo:
+    """What OpenStack Nova wrote into a domain's metadata: the names people use."""
+
+    name: str = ""
+    """The instance's Nova name (libvirt's is `instance-0000002a`)."""
+    flavor: str = ""
+    project: str = ""
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DomainSample:
     """What one sampling pass read of one domain: raw counters, no rates."""
 
@@ -87,6 +98,8 @@ class DomainSample:
     resident: str = ""
     """The physical host it runs on when one connection spans several (a XenAPI pool
     member's name); empty where the connection is the host."""
+    openstack: OpenStackInfo | None = None
+    """Nova's names where the domain is an OpenStack instance (read once per instance)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +342,7 @@ class DomainDetail:
     """Device -> where it points (disk file, NIC bridge and MAC)."""
     notes: list[str] = field(default_factory=list)
     """What could not be read, said plainly."""
+    openstack: OpenStackInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,172 +14,41 @@ import math
 import random
 import uuid as uuidlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from xentui.backend.actions import ACTIONS, why_not
 from xentui.backend.models import (
-    DiskCounters,
     DomainEvent,
     DomainSample,
     DomainState,
     HostInfo,
-    NetCounters,
 )
-from xentui.demo.sim_load import LOAD_KINDS, NS_PER_PCT_S, Profile, make_profile, mix
-
-S = DomainState
-DOM0_UUID = "00000000-0000-0000-0000-000000000000"
-GIB_KIB = 1024 * 1024
-COUNTING = frozenset({S.RUNNING, S.BLOCKED, S.SHUTDOWN})
-"""States in which a guest's counters grow (a paused guest's stand still)."""
-SCRIPT_FIRST_S, SCRIPT_PERIOD_S, SCRIPT_OFF_S = 120.0, 240.0, 40.0
-
-# libvirt's state reason numbers, so the detail view can name them.
-BOOTED, MIGRATED, RESTORED, FROM_SNAPSHOT, UNPAUSED = 1, 2, 3, 4, 5
-USER = 1
-SHUTOFF_SHUTDOWN, SHUTOFF_DESTROYED, SHUTOFF_SAVED, SHUTOFF_FROM_SNAPSHOT = 1, 2, 5, 7
-
-NAMES = (
-    "web01", "web02", "web03", "db01", "db02", "cache", "mail", "proxy", "monitor",
-    "backup", "dns01", "dns02", "ldap", "git", "wiki", "vpn", "log01", "mq01", "app01",
-    "app02", "api01", "search01", "files", "nfs01", "jump", "metrics", "vault", "redis01",
-    "print", "ntp", "sso", "registry",
+from xentui.demo.sim_guest import (
+    BOOTED,
+    DOM0_UUID,
+    FROM_SNAPSHOT,
+    GIB_KIB,
+    HOST_SHAPES,
+    MIGRATED,
+    NAMES,
+    PEGGED_NAMES,
+    RESTORED,
+    SCRIPT_FIRST_S,
+    SCRIPT_OFF_S,
+    SCRIPT_PERIOD_S,
+    SHUTOFF_DESTROYED,
+    SHUTOFF_FROM_SNAPSHOT,
+    SHUTOFF_SAVED,
+    SHUTOFF_SHUTDOWN,
+    UNPAUSED,
+    USER,
+    DemoDomain,
+    DemoError,
+    Guest,
+    S,
+    SimHost,
+    host_name,
 )
-PEGGED_NAMES = ("build-runner", "ci-worker", "render01", "transcode")
-HOST_SHAPES = (  # cpus, mhz, GiB, Domain-0 vCPUs and GiB, CPU model
-    (8, 3400, 64, 2, 4, "Intel(R) Xeon(R) E-2288G"),
-    (16, 2800, 128, 4, 8, "AMD EPYC 7302P"),
-    (24, 2400, 256, 4, 8, "Intel(R) Xeon(R) Silver 4214R"),
-)
-
-
-class DemoError(Exception):
-    """An action the demo refuses, with a message to show as it is."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class DemoDomain:
-    """What the demo knows of a domain beyond its sample (uptime, snapshots, ...)."""
-
-    host: str
-    uuid: str
-    name: str
-    load: str
-    persistent: bool
-    autostart: bool
-    managed_save: bool
-    snapshots: tuple[str, ...]
-    started_at: float | None
-    """Simulated time the running instance started (negative: before time 0)."""
-
-
-@dataclass(eq=False)
-class _Guest:
-    uuid: str
-    name: str
-    vcpus: int
-    profile: Profile
-    persistent: bool = True
-    is_dom0: bool = False
-    state: DomainState = S.SHUTOFF
-    reason: int = 0
-    id: int | None = None
-    started_at: float | None = None
-    synced_to: float = 0.0
-    cpu_ns: float = 0.0
-    disk_bytes: dict[str, list[float]] = field(default_factory=dict)
-    net_bytes: list[float] = field(default_factory=lambda: [0.0, 0.0])
-    held_mem: int | None = None
-    """The balloon's size when paused: it stands still until resumed."""
-    managed_save: bool = False
-    autostart: bool = False
-    snapshots: list[tuple[str, DomainState]] = field(default_factory=list)
-    snap_seq: int = 0
-    gen: int = 0
-    """Bumped on every state change, so a stale timer (a shutdown overtaken) does nothing."""
-    script_off: bool = False
-
-    @property
-    def maxmem_kib(self) -> int:
-        return self.profile.balloon.maxmem_kib
-
-    def mem_at(self, t: float) -> int:
-        return self.held_mem if self.held_mem is not None else self.profile.balloon.at(t)
-
-    def sync(self, t: float) -> None:
-        """Let the counters grow up to time t."""
-        t0, self.synced_to = self.synced_to, max(t, self.synced_to)
-        if t <= t0 or self.state not in COUNTING:
-            return
-        p = self.profile
-        self.cpu_ns += p.cpu.integral(t0, t) * NS_PER_PCT_S
-        for disk in p.disks:
-            acc = self.disk_bytes.setdefault(disk.dev, [0.0, 0.0])
-            acc[0] += disk.read.bytes(t0, t)
-            acc[1] += disk.write.bytes(t0, t)
-        if p.rx is not None and p.tx is not None:
-            self.net_bytes[0] += p.rx.bytes(t0, t)
-            self.net_bytes[1] += p.tx.bytes(t0, t)
-
-    def fresh_instance(self, dom_id: int, now: float) -> None:
-        """A new run of the domain: a new id, counters from zero."""
-        self.id, self.started_at, self.synced_to = dom_id, now, now
-        self.cpu_ns, self.disk_bytes, self.net_bytes = 0.0, {}, [0.0, 0.0]
-        self.held_mem = None
-
-    def sample(self, at: float, now: float) -> DomainSample:
-        p = self.profile
-        if not self.state.active:
-            return DomainSample(
-                self.uuid, self.name, None, self.state, self.vcpus,
-                maxmem_kib=self.maxmem_kib, at=at, is_dom0=self.is_dom0,
-                persistent=self.persistent,
-            )
-        disks = {
-            d.dev: DiskCounters(
-                int(rd), int(wr), int(rd) // d.read.unit_bytes, int(wr) // d.write.unit_bytes
-            )
-            for d in p.disks
-            for rd, wr in [self.disk_bytes.get(d.dev, [0.0, 0.0])]
-        }
-        nets = {}
-        if p.rx is not None and p.tx is not None:
-            rx, tx = (int(b) for b in self.net_bytes)
-            nets[f"vif{self.id}.0"] = NetCounters(
-                rx, tx, rx // p.rx.unit_bytes, tx // p.tx.unit_bytes
-            )
-        return DomainSample(
-            self.uuid, self.name, self.id, self.state, self.vcpus,
-            int(self.cpu_ns), self.mem_at(now), self.maxmem_kib, disks, nets, at,
-            self.is_dom0, self.persistent,
-        )
-
-
-@dataclass(eq=False)
-class _Host:
-    name: str
-    cpus: int
-    mhz: int
-    cpu_model: str
-    memory_kib: int
-    guests: dict[str, _Guest]
-    next_id: int = 1
-
-    @property
-    def uri(self) -> str:
-        return f"demo://{self.name}"
-
-    def committed_kib(self) -> int:
-        """Memory promised to the active domains (their maximum): what admission checks."""
-        return sum(g.maxmem_kib for g in self.guests.values() if g.state.active)
-
-
-def _host_name(i: int) -> str:
-    return f"xen-{chr(ord('a') + i)}" if i < 26 else f"xen-{i + 1}"
+from xentui.demo.sim_load import LOAD_KINDS, NS_PER_PCT_S, make_profile, mix
 
 
 class DemoFleet:
@@ -191,7 +60,7 @@ class DemoFleet:
         self.seed = seed
         self.now = 0.0
         self._rng = random.Random(seed)
-        self._hosts: dict[str, _Host] = {}
+        self._hosts: dict[str, SimHost] = {}
         self._events: list[DomainEvent] = []
         self._timers: list[tuple[float, int, str, str, int]] = []
         self._timer_seq = 0
@@ -216,14 +85,14 @@ class DemoFleet:
     def _build_host(self, i: int, names: list[str]) -> None:
         rng = self._rng
         cpus, mhz, gib, d0_vcpus, d0_gib, model = HOST_SHAPES[i % len(HOST_SHAPES)]
-        name = _host_name(i)
-        dom0 = _Guest(
+        name = host_name(i)
+        dom0 = Guest(
             DOM0_UUID, "Domain-0", d0_vcpus,
             make_profile("dom0", d0_vcpus, d0_gib * GIB_KIB, rng, mix(self.seed, i, 0),
                          ballooned=False, disks=0, nic=False),
             is_dom0=True, state=S.RUNNING, reason=BOOTED, id=0,
         )
-        host = _Host(name, cpus, mhz, model, gib * GIB_KIB, {DOM0_UUID: dom0})
+        host = SimHost(name, cpus, mhz, model, gib * GIB_KIB, {DOM0_UUID: dom0})
         self._hosts[name] = host
         n = rng.randint(6, 10)
         n_off = 1 if n < 7 else rng.randint(1, 2)
@@ -254,7 +123,7 @@ class DemoFleet:
                 kind, vcpus, sizes[k], rng, mix(self.seed, i, k + 1),
                 ballooned=rng.random() < 0.7, disks=2 if rng.random() < 0.35 else 1,
             )
-            guest = _Guest(self._new_uuid(), gname, vcpus, profile, persistent=k != transient)
+            guest = Guest(self._new_uuid(), gname, vcpus, profile, persistent=k != transient)
             guest.autostart = guest.persistent and rng.random() < 0.6
             guest.state = state
             if state.active:
@@ -320,7 +189,7 @@ class DemoFleet:
             for g in host.guests.values():
                 g.sync(t)
 
-    def _fire(self, what: str, host: _Host, g: _Guest, gen: int) -> None:
+    def _fire(self, what: str, host: SimHost, g: Guest, gen: int) -> None:
         if what == "script-down":
             self._timer(self.now + SCRIPT_PERIOD_S, "script-down", g.uuid, -1)
             if g.state is S.RUNNING:
@@ -355,20 +224,20 @@ class DemoFleet:
     def host_names(self) -> list[str]:
         return list(self._hosts)
 
-    def _host(self, name: str) -> _Host:
+    def _host(self, name: str) -> SimHost:
         try:
             return self._hosts[name]
         except KeyError:
             raise DemoError(f"no demo host named {name!r}") from None
 
-    def _guest(self, host: str, uuid: str) -> _Guest:
+    def _guest(self, host: str, uuid: str) -> Guest:
         h = self._host(host)
         try:
             return h.guests[uuid]
         except KeyError:
             raise DemoError(f"no domain with UUID {uuid} on {host}") from None
 
-    def _find(self, uuid: str) -> tuple[_Host, _Guest] | None:
+    def _find(self, uuid: str) -> tuple[SimHost, Guest] | None:
         for h in self._hosts.values():
             if uuid in h.guests:
                 return h, h.guests[uuid]
@@ -409,11 +278,11 @@ class DemoFleet:
 
     # -- state changes --------------------------------------------------------------------
 
-    def _emit(self, host: _Host, g: _Guest, event: str, detail: str, *,
+    def _emit(self, host: SimHost, g: Guest, event: str, detail: str, *,
               kind: str = "lifecycle") -> None:
         self._events.append(DomainEvent(host.uri, g.uuid, g.name, kind, event, detail, self.now))
 
-    def _set(self, g: _Guest, state: DomainState, reason: int) -> None:
+    def _set(self, g: Guest, state: DomainState, reason: int) -> None:
         g.gen += 1
         if state is S.PAUSED and g.held_mem is None:
             g.held_mem = g.mem_at(self.now)
@@ -421,14 +290,14 @@ class DemoFleet:
             g.held_mem = None
         g.state, g.reason = state, reason
 
-    def _next_id(self, host: _Host) -> int:
+    def _next_id(self, host: SimHost) -> int:
         host.next_id += 1
         return host.next_id - 1
 
-    def _fits(self, host: _Host, g: _Guest) -> bool:
+    def _fits(self, host: SimHost, g: Guest) -> bool:
         return host.committed_kib() + g.maxmem_kib <= host.memory_kib
 
-    def _need_room(self, label: str, host: _Host, g: _Guest) -> None:
+    def _need_room(self, label: str, host: SimHost, g: Guest) -> None:
         if not self._fits(host, g):
             free = (host.memory_kib - host.committed_kib()) // 1024
             raise DemoError(
@@ -436,20 +305,20 @@ class DemoFleet:
                 f"({g.maxmem_kib // 1024} MiB needed, {free} MiB free)"
             )
 
-    def _boot(self, host: _Host, g: _Guest, detail: str, reason: int) -> None:
+    def _boot(self, host: SimHost, g: Guest, detail: str, reason: int) -> None:
         self._set(g, S.RUNNING, reason)
         g.fresh_instance(self._next_id(host), self.now)
         g.script_off = False
         self._emit(host, g, "Started", detail)
 
-    def _stop(self, host: _Host, g: _Guest, detail: str, reason: int) -> None:
+    def _stop(self, host: SimHost, g: Guest, detail: str, reason: int) -> None:
         self._set(g, S.SHUTOFF, reason)
         g.id = g.started_at = None
         self._emit(host, g, "Stopped", detail)
         if not g.persistent:  # a transient domain is gone once it stops
             del host.guests[g.uuid]
 
-    def _begin_shutdown(self, host: _Host, g: _Guest, what: str = "shutdown-done") -> None:
+    def _begin_shutdown(self, host: SimHost, g: Guest, what: str = "shutdown-done") -> None:
         self._set(g, S.SHUTDOWN, USER)
         delay = 3.0 + mix(self.seed, int(self.now), g.gen) % 6
         self._timer(self.now + delay, what, g.uuid, g.gen)
@@ -515,7 +384,7 @@ class DemoFleet:
             return f"{g.name}: undefined"
         return self._snapshot_action(h, g, action, label)
 
-    def _snapshot_action(self, h: _Host, g: _Guest, action: str, label: str) -> str:
+    def _snapshot_action(self, h: SimHost, g: Guest, action: str, label: str) -> str:
         if action == "snapshot":
             g.snap_seq += 1
             name = f"snap{g.snap_seq}"

@@ -31,11 +31,11 @@ from xentui.cli import Options, build_fleet, open_fleet
 from xentui.config import HostEntry, Settings, load_settings, log_path
 from xentui.logfile import JsonLineLog
 from xentui.ui import format as fmt
-from xentui.ui.actions import ActionsApp
+from xentui.ui.bulk import BulkActionsApp
 from xentui.ui.keymap import check_keymap
 from xentui.ui.messages import (
-    DomainChanged,
-    DomainEventArrived,
+    DomainsChanged,
+    EventsArrived,
     LinkChanged,
     PassDone,
     PassFailed,
@@ -57,7 +57,7 @@ LEVEL_NOTIFY: dict[str, SeverityLevel] = {
 }
 
 
-class XentuiApp(ActionsApp):
+class XentuiApp(BulkActionsApp):
     """The console for a fleet of hosts (often a fleet of one)."""
 
     CSS_PATH = "app.tcss"
@@ -93,6 +93,10 @@ class XentuiApp(ActionsApp):
         self.clock = time.time
         """Wall clock for log lines; snapshot tests fix it."""
         self.type_ahead = TypeAhead()
+        self._held_for_filter = False
+        self._events: EventsArrived | None = None
+        self._changes: DomainsChanged | None = None
+        """The messages still gathering (posted, not yet handled)."""
         self._unsubscribe = fleet.subscribe(self._record)
 
     def _record(self, rec: Record) -> None:
@@ -104,9 +108,15 @@ class XentuiApp(ActionsApp):
         elif isinstance(rec, LinkStatus):
             self.post_message(LinkChanged(rec))
         elif isinstance(rec, DomainEvent):
-            self.post_message(DomainEventArrived(rec))
+            if self._events is None:
+                self._events = EventsArrived()
+                self.post_message(self._events)
+            self._events.events.append(rec)
         elif isinstance(rec, DomainUpdate):
-            self.post_message(DomainChanged(rec.ref, rec.figures))
+            if self._changes is None:
+                self._changes = DomainsChanged()
+                self.post_message(self._changes)
+            self._changes.figures[rec.ref] = rec.figures
 
     @property
     def host(self) -> HostBackend:
@@ -125,7 +135,23 @@ class XentuiApp(ActionsApp):
     async def on_event(self, event: events.Event) -> None:
         if self.type_ahead.take(event) or self.type_ahead.stale(event):
             return
+        closing = (isinstance(event, events.Key) and event.key in ("enter", "escape")
+                   and not event.is_forwarded and self.has_main() and self.screen is self.main
+                   and self.main.typing())
         await super().on_event(event)
+        if closing:
+            # Enter or Esc went to the filter; it gives the keyboard back to the table
+            # when it has handled them. Keys typed behind them wait until then (else
+            # `/web⏎*` would put the `*` in the filter), see `filter_closed`.
+            self._hold_keys()
+            self._held_for_filter = True
+
+    def filter_closed(self) -> None:
+        """The filter handed the keyboard back: replay the keys held behind Enter/Esc."""
+        if self._held_for_filter:
+            self._held_for_filter = False
+            if self.type_ahead.holding:
+                self.type_ahead.replay(self)
 
     def _handle_exception(self, error: Exception) -> None:
         """Textual's command palette can look for its own list after it has closed when
@@ -299,16 +325,22 @@ class XentuiApp(ActionsApp):
         self._show_hosts()
         self.main.bindings_changed()
 
-    @on(DomainEventArrived)
-    def _event(self, msg: DomainEventArrived) -> None:
-        where = f"{msg.event.host_id}: " if self.several else ""
-        self.report("info", f"event: {where}{msg.event.text}", notify=False, kind="event")
+    @on(EventsArrived)
+    def _events_arrived(self, msg: EventsArrived) -> None:
+        if msg is self._events:
+            self._events = None
+        for event in msg.events:
+            where = f"{event.host_id}: " if self.several else ""
+            self.report("info", f"event: {where}{event.text}", notify=False, kind="event")
 
-    @on(DomainChanged)
-    def _domain_changed(self, msg: DomainChanged) -> None:
+    @on(DomainsChanged)
+    def _domains_changed(self, msg: DomainsChanged) -> None:
+        if msg is self._changes:
+            self._changes = None
         if not self.has_main():
             return
-        self.main.table.update_one(msg.ref, msg.figures)
+        for ref, fig in msg.figures.items():
+            self.main.table.update_one(ref, fig)
         self.main.bindings_changed()
 
     def host_label(self, host_id: str | None = None) -> str:

@@ -33,6 +33,19 @@ def mem_hot(f: DomainFigures) -> bool:
     )
 
 
+def name_cell(f: DomainFigures) -> str:
+    """The libvirt name, and beside it the name people know where OpenStack set one."""
+    nova = f.sample.openstack
+    if nova is not None and nova.name and nova.name != f.name:
+        return fmt.visible(f"{f.name} ({nova.name})")
+    return fmt.visible(f.name)
+
+
+def _nova(f: DomainFigures, attr: str) -> str:
+    nova = f.sample.openstack
+    return fmt.visible(getattr(nova, attr)) if nova is not None and getattr(nova, attr) else "-"
+
+
 def _flag(text: str, hot: bool) -> str:
     """A hot figure carries a '!' so it stands out without colour."""
     return f"{text}!" if hot else text
@@ -61,8 +74,7 @@ COLUMNS: dict[str, Column] = {
     for c in (
         Column("host", "Host", 12, lambda f: fmt.visible(f.sample.resident or f.host),
                lambda f: f.host.casefold(), right=False),
-        Column("name", "Name", 24, lambda f: fmt.visible(f.name), lambda f: f.name.casefold(),
-               right=False),
+        Column("name", "Name", 24, name_cell, lambda f: f.name.casefold(), right=False),
         Column("id", "ID", 5, lambda f: "-" if f.sample.id is None else str(f.sample.id),
                lambda f: _num(f.sample.id)),
         Column("state", "State", 11, lambda f: f.sample.state.value,
@@ -88,6 +100,10 @@ COLUMNS: dict[str, Column] = {
                lambda f: _num(f.rates.net_tx_bps)),
         Column("uptime", "Uptime", 11, lambda f: fmt.uptime(_uptime_s(f)),
                lambda f: _num(_uptime_s(f))),
+        Column("flavor", "Flavor", 12, lambda f: _nova(f, "flavor"),
+               lambda f: _nova(f, "flavor").casefold(), right=False),
+        Column("project", "Project", 14, lambda f: _nova(f, "project"),
+               lambda f: _nova(f, "project").casefold(), right=False),
     )
 }
 
@@ -98,8 +114,9 @@ def pinned_first(f: DomainFigures) -> bool:
 
 
 def matches(f: DomainFigures, needle: str) -> bool:
-    """The filter: a piece of the name, or a state word; `host:NAME` keeps the domains
-    of hosts whose name holds NAME, a pool member's included (combine: `host:xen-a web`)."""
+    """The filter: a piece of the name (or of the OpenStack name, flavor or project), or
+    a state word; `host:NAME` keeps the domains of hosts whose name holds NAME, a pool
+    member's included (combine: `host:xen-a web`)."""
     words = needle.casefold().split()
     rest: list[str] = []
     for word in words:
@@ -111,4 +128,8 @@ def matches(f: DomainFigures, needle: str) -> bool:
     if not rest:
         return True
     n = " ".join(rest)
-    return n in f.name.casefold() or f.sample.state.value.startswith(n)
+    if n in f.name.casefold() or f.sample.state.value.startswith(n):
+        return True
+    nova = f.sample.openstack
+    return nova is not None and any(
+        n in v.casefold() for v in (nova.name, nova.flavor, nova.project) if v)

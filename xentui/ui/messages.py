@@ -33,22 +33,21 @@ class LinkChanged(Message):
         self.status = status
 
 
-class DomainEventArrived(Message):
-    def __init__(self, event: DomainEvent) -> None:
+class EventsArrived(Message):
+    """Domain events, gathered until the UI takes them: a burst is one message."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self.event = event
+        self.events: list[DomainEvent] = []
 
 
-class DomainChanged(Message):
-    """One domain was re-read between passes; None when it no longer exists."""
+class DomainsChanged(Message):
+    """Domains re-read between passes (None: no longer exists), gathered until the UI
+    takes them: a burst of events (a bulk action) is one message, newest reading each."""
 
-    def __init__(self, ref: DomainRef, figures: DomainFigures | None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.ref = ref
-        self.figures = figures
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, DomainChanged) and message.ref == self.ref
+        self.figures: dict[DomainRef, DomainFigures | None] = {}
 
 
 class ActionDone(Message):
@@ -60,3 +59,24 @@ class ActionDone(Message):
         self.action = action
         self.ok = ok
         self.text = text
+
+
+class BulkOutcomes(Message):
+    """Outcomes of a bulk action's domains, (ok, line) each, gathered until the UI
+    takes them: the log gets every line, the screen one message per frame."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[tuple[bool, str]] = []
+        self.taken = False
+        """Set when the UI took the lines: later outcomes go in a new message."""
+
+
+class BulkDone(Message):
+    """A bulk action ended on every domain it reached; `failed` are the ones refused."""
+
+    def __init__(self, action: str, refs: list[DomainRef], failed: list[DomainRef]) -> None:
+        super().__init__()
+        self.action = action
+        self.refs = refs
+        self.failed = failed

@@ -12,8 +12,10 @@ question was on screen never answer it).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from textual import events
+from textual.app import App
 from textual.widget import Widget
 
 HOLD_LIMIT_S = 3.0
@@ -68,6 +70,14 @@ class TypeAhead:
         """A yes/no question is on screen: drop what was typed before it."""
         self.answers_from = time.monotonic()
         self.release(None)
+
+    def replay(self, app: App[Any]) -> int:
+        """Stop holding; hand the queued events back to the App in order, to be
+        resolved against the focus as it is now (after the filter closed)."""
+        held, self._held = self._held or [], None
+        for event in held:
+            app.post_message(event)
+        return len(held)
 
     def release(self, target: Widget | None) -> int:
         """Stop holding; hand the queued events to `target` in order, or drop them if

@@ -158,6 +158,7 @@ class HostConnection:
             (libvirt.VIR_DOMAIN_EVENT_ID_WATCHDOG, self._watchdog_cb),
             (libvirt.VIR_DOMAIN_EVENT_ID_IO_ERROR, self._io_error_cb),
             (libvirt.VIR_DOMAIN_EVENT_ID_CONTROL_ERROR, self._control_error_cb),
+            (libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, self._metadata_cb),
         ]
         self._callback_ids = []
         for event_id, cb in wanted:
@@ -192,6 +193,10 @@ class HostConnection:
 
     def _control_error_cb(self, _c: Any, dom: libvirt.virDomain, _o: Any) -> None:
         self._post(self.on_event, events.control_error(self.uri, dom))
+
+    def _metadata_cb(self, _c: Any, dom: libvirt.virDomain, mtype: int, nsuri: str | None,
+                     _o: Any) -> None:
+        self._post(self.on_event, events.metadata_change(self.uri, dom, mtype, nsuri))
 
     def _closed_cb(self, _conn: Any, reason: int, _o: Any) -> None:
         if reason == libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT:

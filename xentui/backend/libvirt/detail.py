@@ -135,6 +135,7 @@ def read_detail(
             nets=devices.nets,
             sources=device_sources(xml),
             notes=notes,
+            openstack=devices.openstack,
         )
     except libvirt.libvirtError as err:
         if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:

@@ -1,17 +1,49 @@
-"""What the per-domain path needs from a domain's XML: its disks and NICs."""
+"""What the sampler needs from a domain's XML: its disks and NICs, and the names
+OpenStack Nova wrote into its metadata."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from xentui.backend.models import OpenStackInfo
+
+NOVA_NAMESPACES = (
+    "http://openstack.org/xmlns/libvirt/nova/1.1",
+    "http://openstack.org/xmlns/libvirt/nova/1.0",
+)
+"""Nova's metadata namespaces, newest first (older clouds write 1.0)."""
+
 
 @dataclass(frozen=True, slots=True)
 class DomainDevices:
-    """Device names to ask counters for: disk targets and interface targets."""
+    """Device names to ask counters for: disk targets and interface targets; and Nova's
+    names when the domain is an OpenStack instance."""
 
     disks: tuple[str, ...] = ()
     nets: tuple[str, ...] = ()
+    openstack: OpenStackInfo | None = None
+
+
+def parse_openstack(root: ET.Element) -> OpenStackInfo | None:
+    """Nova's `<nova:instance>` under `<metadata>`: its name, flavor, project and user."""
+    for ns in NOVA_NAMESPACES:
+        inst = root.find(f"metadata/{{{ns}}}instance")
+        if inst is None:
+            continue
+
+        def text(path: str, inst: ET.Element = inst, ns: str = ns) -> str:
+            el = inst.find(path.replace("N:", f"{{{ns}}}"))
+            return (el.text or "").strip() if el is not None else ""
+
+        flavor = inst.find(f"{{{ns}}}flavor")
+        return OpenStackInfo(
+            name=text("N:name"),
+            flavor=flavor.get("name", "") if flavor is not None else "",
+            project=text("N:owner/N:project"),
+            user=text("N:owner/N:user"),
+        )
+    return None
 
 
 def parse_devices(xml: str) -> DomainDevices:
@@ -24,9 +56,10 @@ def parse_devices(xml: str) -> DomainDevices:
         root = ET.fromstring(xml)
     except ET.ParseError:
         return DomainDevices()
+    openstack = parse_openstack(root)
     devices = root.find("devices")
     if devices is None:
-        return DomainDevices()
+        return DomainDevices(openstack=openstack)
     disks: list[str] = []
     for disk in devices.findall("disk"):
         target = disk.find("target")
@@ -41,7 +74,7 @@ def parse_devices(xml: str) -> DomainDevices:
         dev = target.get("dev") if target is not None else None
         if dev and dev not in nets:
             nets.append(dev)
-    return DomainDevices(tuple(disks), tuple(nets))
+    return DomainDevices(tuple(disks), tuple(nets), openstack)
 
 
 def device_sources(xml: str) -> dict[str, str]:

@@ -72,3 +72,16 @@ def io_error(uri: str, dom: libvirt.virDomain, dev: str, action: int) -> DomainE
 
 def control_error(uri: str, dom: libvirt.virDomain) -> DomainEvent:
     return _make(uri, dom, "control-error", "Control error", "libvirt lost control of it")
+
+
+_METADATA_KINDS = {
+    getattr(libvirt, "VIR_DOMAIN_METADATA_DESCRIPTION", 0): "description",
+    getattr(libvirt, "VIR_DOMAIN_METADATA_TITLE", 1): "title",
+    getattr(libvirt, "VIR_DOMAIN_METADATA_ELEMENT", 2): "element",
+}
+
+
+def metadata_change(uri: str, dom: libvirt.virDomain, mtype: int, nsuri: str | None
+                    ) -> DomainEvent:
+    what = _METADATA_KINDS.get(mtype, str(mtype))
+    return _make(uri, dom, "metadata", "Metadata changed", f"{what} {nsuri}" if nsuri else what)

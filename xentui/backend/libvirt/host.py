@@ -234,6 +234,8 @@ class LibvirtHost:
     # -- events ----------------------------------------------------------------------
     def _on_event(self, event: DomainEvent) -> None:
         event = replace(event, host_id=self.id)
+        if event.kind == "metadata" and self._sampler is not None:
+            self._sampler.devices.forget(event.uuid)  # Nova's names may have changed
         for listener in list(self.event_listeners):
             listener(event)
         self._pending.add(event.uuid)

@@ -9,6 +9,7 @@ All functions here block: run them in a worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -81,10 +82,9 @@ def sample_from_bulk(dom: libvirt.virDomain, rec: dict[str, Any], at: float) -> 
 
 
 class DeviceCache:
-    """Devices of each running domain instance, keyed by (UUID, id).
-
-    Xen names NICs `vif<id>.<n>`, so a restart (new id) must re-read the XML.
-    """
+    """What each domain instance's XML says (devices, Nova's names), keyed by (UUID, id):
+    read once per instance. Xen names NICs `vif<id>.<n>`, so a restart (new id) reads
+    the XML again; a metadata-change event forgets the domain."""
 
     def __init__(self) -> None:
         self._devices: dict[tuple[str, int | None], DomainDevices] = {}
@@ -97,11 +97,25 @@ class DeviceCache:
             self._devices[key] = found
         return found
 
+    def known(self, uuid: str, dom_id: int | None) -> DomainDevices | None:
+        """What is held for this instance, reading nothing."""
+        return self._devices.get((uuid, dom_id))
+
+    def forget(self, uuid: str) -> None:
+        """Read this domain's XML again next time (its metadata changed)."""
+        for key in [k for k in self._devices if k[0] == uuid]:
+            del self._devices[key]
+
     def keep_only(self, live: Iterable[tuple[str, int | None]]) -> None:
-        """Drop instances that are no longer running, so the cache stays bounded."""
+        """Drop instances that no longer exist, so the cache stays bounded."""
         alive = set(live)
         for key in [k for k in self._devices if k not in alive]:
             del self._devices[key]
+
+
+LABEL_READS_PER_PASS = 50
+"""The bulk path reads no XML: new instances' Nova names are read this many per pass,
+so the first screen of a big host is not held back by them (they arrive over passes)."""
 
 
 def _quiet_call(fn: Any, *args: Any) -> Any:
@@ -128,8 +142,8 @@ def sample_one(dom: libvirt.virDomain, cache: DeviceCache | None) -> DomainSampl
         dom_id = None
     disks: dict[str, DiskCounters] = {}
     nets: dict[str, NetCounters] = {}
-    if state.active and cache is not None:
-        devices = cache.get(dom, uuid, dom_id)
+    devices = cache.get(dom, uuid, dom_id) if cache is not None else None
+    if state.active and devices is not None:
         for dev in devices.disks:
             blk = _quiet_call(dom.blockStats, dev)
             if blk is not None:
@@ -156,6 +170,7 @@ def sample_one(dom: libvirt.virDomain, cache: DeviceCache | None) -> DomainSampl
         nets=nets,
         at=at,
         is_dom0=is_dom0(uuid, dom_id),
+        openstack=devices.openstack if devices is not None else None,
     )
 
 
@@ -201,7 +216,7 @@ class Sampler:
         else:
             samples = self._per_domain(self.conn.listAllDomains(0))
             self.last_path = "per-domain"
-        self.devices.keep_only((s.uuid, s.id) for s in samples if s.state.active)
+        self.devices.keep_only((s.uuid, s.id) for s in samples)
         transient = {
             d.UUIDString()
             for d in self.conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
@@ -214,8 +229,16 @@ class Sampler:
         samples: list[DomainSample] = []
         incomplete: list[libvirt.virDomain] = []
         active = 0
+        reads = LABEL_READS_PER_PASS
         for dom, rec in records:
             sample = sample_from_bulk(dom, rec, at)
+            held = self.devices.known(sample.uuid, sample.id)
+            if held is None and reads > 0:
+                reads -= 1
+                with contextlib.suppress(libvirt.libvirtError):
+                    held = self.devices.get(dom, sample.uuid, sample.id)
+            if held is not None and held.openstack is not None:
+                sample = replace(sample, openstack=held.openstack)
             active += sample.state.active
             if (sample.state.active and sample.cpu_time_ns is None) or sample.maxmem_kib is None:
                 incomplete.append(dom)

@@ -87,18 +87,23 @@ class TypeNameScreen(ModalScreen[bool]):
     DEFAULT_CSS = _DIALOG_CSS.replace("{screen}", "TypeNameScreen")
     BINDINGS = [Binding("escape", "refuse", "Cancel", id="confirm.cancel")]
 
-    def __init__(self, question: str, name: str) -> None:
+    def __init__(self, question: str, name: str, *,
+                 prompt: str = "Type the domain's name to confirm: ",
+                 placeholder: str = "domain name", noun: str = "domain's name") -> None:
         super().__init__()
         self.question = question
         self.expected = name
+        self.prompt = prompt
+        self.placeholder = placeholder
+        self.noun = noun
 
     def compose(self) -> ComposeResult:
-        prompt = Text("Type the domain's name to confirm: ")
+        prompt = Text(self.prompt)
         prompt.append(visible(self.expected), style="bold")
         with Vertical():
             yield Static(Text(visible(self.question)), classes="question")
             yield Static(prompt, classes="detail")
-            yield Input(placeholder="domain name", id="name")
+            yield Input(placeholder=self.placeholder, id="name")
             yield Static("", classes="message", id="message")
             yield Static(Text("Enter confirms, Esc cancels"), classes="detail")
 
@@ -114,7 +119,7 @@ class TypeNameScreen(ModalScreen[bool]):
             self.dismiss(True)
             return
         self.query_one("#message", Static).update(
-            Text("That is not the domain's name; nothing was done.")
+            Text(f"That is not the {self.noun}; nothing was done.")
         )
 
     @on(Input.Changed)

@@ -64,6 +64,13 @@ def facts_view(detail: DomainDetail, fig: DomainFigures | None) -> RenderableTyp
         state.append(f" ({detail.reason})")
     facts.add_row("State", state)
     facts.add_row("UUID", Text(detail.uuid))
+    nova = detail.openstack
+    if nova is not None:
+        facts.add_row("OpenStack", Text(f"{fmt.visible(nova.name)} (Nova name)"))
+        facts.add_row("Flavor", Text(fmt.visible(nova.flavor or "-")))
+        facts.add_row("Project", Text(fmt.visible(nova.project or "-")))
+        if nova.user:
+            facts.add_row("User", Text(fmt.visible(nova.user)))
     facts.add_row("Kind", Text("persistent" if detail.persistent else "transient"))
     facts.add_row("Autostart", Text(_yes_no(detail.autostart)))
     facts.add_row("Managed save", Text(_yes_no(detail.managed_save, "image present", "none")))

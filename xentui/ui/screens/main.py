@@ -14,7 +14,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from xentui.backend.actions import ACTIONS, why_not
+from xentui.backend.actions import ACTIONS, CapabilityView, why_not
+from xentui.backend.bulk import SINGLE_REASON, BulkPlan, plan
 from xentui.backend.models import DomainFigures
 from xentui.ui import format as fmt
 from xentui.ui.widgets.domain_table import DomainTable
@@ -64,6 +65,11 @@ class MainScreen(Screen[None]):
         Binding("m", "migrate", "Migrate", show=False, id="migrate", priority=True,
                 tooltip="live-migrate the domain to another host of the fleet"),
         *_action_bindings(),
+        Binding("space", "mark", "Mark", show=False, id="mark", priority=True,
+                tooltip="mark or unmark the domain for a bulk action, then move down"),
+        Binding("asterisk", "mark_shown", "Mark all shown", show=False, id="mark-all",
+                priority=True),
+        Binding("u", "unmark", "Clear marks", show=False, id="unmark", priority=True),
         Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False, id="sort-prev",
                 priority=True),
         Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False, id="sort-next",
@@ -203,6 +209,11 @@ class MainScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         box.display = bool(box.value)
         self.set_focus(self.table)
+        self.filter_closed()
+
+    def filter_closed(self) -> None:
+        """The table has the keyboard again: keys typed behind Enter/Esc go on to it."""
+        self.xapp.filter_closed()
 
     def _filter_host(self, host_id: str | None) -> None:
         """Enter on a host in the Hosts pane: list only its domains."""
@@ -220,10 +231,40 @@ class MainScreen(Screen[None]):
         box.display = False
         self.table.set_filter("")
         self.set_focus(self.table)
+        self.filter_closed()
+
+    # -- marks ---------------------------------------------------------------------------
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+
+    def action_mark_shown(self) -> None:
+        self.table.mark_shown()
+
+    def action_unmark(self) -> None:
+        self.table.clear_marks()
+
+    @on(DomainTable.MarksChanged)
+    def _marks_changed(self, msg: DomainTable.MarksChanged) -> None:
+        self.table.border_subtitle = (
+            f"{msg.count} marked · actions apply to them · u clears" if msg.count else "")
+        self.refresh_bindings()
+
+    def bulk_plan(self, name: str) -> BulkPlan:
+        """What `name` would do to the marked domains now."""
+        hosts = self.xapp.fleet.hosts
+
+        def judge(fig: DomainFigures) -> tuple[CapabilityView | None, bool, bool]:
+            host = hosts[fig.host]
+            return host.caps, host.readonly, host.connected
+
+        return plan(name, self.table.marked_figures(), judge)
 
     # -- actions -------------------------------------------------------------------------
     def action_reason(self, name: str) -> str | None:
-        """Why the action cannot run on the selected domain now (None: it can)."""
+        """Why the action cannot run on the selected domain (or the marked ones) now
+        (None: it can)."""
+        if self.table.marked:
+            return self.bulk_plan(name).reason()
         fig = self.selected()
         if fig is None:
             return "no domain selected"
@@ -237,6 +278,8 @@ class MainScreen(Screen[None]):
         fig = self.selected()
         if fig is None:
             return "no domain selected"
+        if self.table.marked:
+            return SINGLE_REASON
         host = self.xapp.fleet.hosts[fig.host]
         if host.readonly:
             return "the connection is read-only"
@@ -257,6 +300,9 @@ class MainScreen(Screen[None]):
         self.xapp.request_migrate(fig)
 
     def pause_action(self) -> str:
+        if self.table.marked:
+            return "pause" if self.bulk_plan("pause").targets or not self.bulk_plan(
+                "resume").targets else "resume"
         fig = self.selected()
         return "resume" if fig is not None and fig.sample.state.value == "paused" else "pause"
 
@@ -274,6 +320,13 @@ class MainScreen(Screen[None]):
         return True
 
     def action_lifecycle(self, name: str) -> None:
+        if self.table.marked:
+            bulk = self.bulk_plan(name)
+            if bulk.reason() is not None:
+                self.xapp.report("warn", f"{ACTIONS[name].label}: {bulk.reason()}")
+                return
+            self.xapp.request_bulk(bulk)
+            return
         fig = self.selected()
         reason = self.action_reason(name)
         if fig is None or reason is not None:
@@ -331,6 +384,13 @@ class MainScreen(Screen[None]):
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """The actions allowed on the selected domain, for the command palette."""
+        if self.table.marked:
+            count = len(self.table.marked)
+            for spec in ACTIONS.values():
+                if self.action_reason(spec.name) is None:
+                    yield SystemCommand(f"{spec.label} {count} marked domains", spec.help,
+                                        partial(self.action_lifecycle, spec.name))
+            return
         fig = self.selected()
         if fig is None:
             return

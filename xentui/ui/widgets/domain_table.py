@@ -40,11 +40,15 @@ CURSOR = Style(reverse=True)
 DIM = Style(dim=True)
 
 
+MARKED = Style(color="yellow", bold=True)
+
+
 @dataclass
 class _CachedLine:
     fig: DomainFigures
     selected: bool
     stale: bool
+    marked: bool
     strip: Strip
 
 
@@ -67,6 +71,13 @@ class DomainTable(ScrollView, can_focus=True):
         def __init__(self, ref: DomainRef | None) -> None:
             super().__init__()
             self.ref = ref
+
+    class MarksChanged(Message):
+        """The set of marked domains changed (bulk actions act on it)."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
 
     class SortChanged(Message):
         def __init__(self, column: str, reverse: bool) -> None:
@@ -101,6 +112,9 @@ class DomainTable(ScrollView, can_focus=True):
         self._name_width = 12
         self._host_width = 4
         self._header: Strip | None = None
+        self._order_due = False
+        self.marked: set[DomainRef] = set()
+        """Domains marked for a bulk action; the mark gutter shows while any is marked."""
 
     # -- model -----------------------------------------------------------------------
     @property
@@ -156,25 +170,47 @@ class DomainTable(ScrollView, can_focus=True):
         self.set_host_figures(host, figures, stale=stale)
 
     def update_one(self, ref: DomainRef, fig: DomainFigures | None) -> None:
-        """One domain changed (an event): update its row at once."""
+        """One domain changed (an event): its row changes at once; the order is worked
+        out again before the next frame only if it can have changed, so a burst of
+        events (a bulk action) costs one re-sort, not one per event."""
         if fig is None:
             if ref not in self.figures:
                 return
             del self.figures[ref]
             self._keys.pop(ref, None)
             self._host_refs[ref.host] = [r for r in self._host_refs.get(ref.host, ()) if r != ref]
+            self._order_later()
+            return
+        if ref not in self.figures:
+            self._host_refs.setdefault(ref.host, []).append(ref)
+        self.figures[ref] = fig
+        key = self._sort_key(fig)
+        if self._keys.get(ref) != key or (ref in self._pos) != matches(fig, self.filter_text):
+            self._keys[ref] = key
+            self._order_later()
         else:
-            if ref not in self.figures:
-                self._host_refs.setdefault(ref.host, []).append(ref)
-            self.figures[ref] = fig
-            self._keys[ref] = self._sort_key(fig)
-        self._reorder()
+            self._refresh_visible()
+
+    def _order_later(self) -> None:
+        if not self._order_due:
+            self._order_due = True
+            self.refresh()
+            self.call_later(self._ensure_order)
+
+    def _ensure_order(self) -> None:
+        """Work out the order now if a change left it due (before reading it)."""
+        if self._order_due:
+            self._reorder()
 
     def by_uuid(self, uuid: str) -> DomainFigures | None:
         """The first listed domain with this UUID (a single host has one)."""
         return next((f for r, f in self.figures.items() if r.uuid == uuid), None)
 
     def _reorder(self) -> None:
+        self._order_due = False
+        if not self.marked <= self.figures.keys():
+            self.marked &= self.figures.keys()
+            self.post_message(self.MarksChanged(len(self.marked)))
         visible = [f for f in self.figures.values() if matches(f, self.filter_text)]
         visible.sort(key=lambda f: f.name.casefold())
         if self.sort_key == "host":
@@ -193,7 +229,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._host_width = max(4, min(24, max((cell_len(h) for h in hosts), default=4)))
         self._header = None
         self._lines.clear()
-        width = sum(self._width(c) + 1 for c in self.columns)
+        width = sum(self._width(c) + 1 for c in self.columns) + self._gutter()
         self.virtual_size = Size(width, len(self.order) + 1)
         self._restore_cursor()
         self.refresh()
@@ -239,6 +275,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def select(self, key: DomainRef | str) -> bool:
         """Move the cursor to a domain if it is listed (a bare UUID: the first match)."""
+        self._ensure_order()
         if isinstance(key, str):
             found = next((r for r in self.order if r.uuid == key), None)
             if found is None:
@@ -249,8 +286,44 @@ class DomainTable(ScrollView, can_focus=True):
         self._move_to(self._pos[key])
         return True
 
+    # -- marks -----------------------------------------------------------------------
+    def toggle_mark(self) -> None:
+        """Mark or unmark the domain under the cursor, then move down (as `mc` does)."""
+        self._ensure_order()
+        if self.selected is None:
+            return
+        self.marked.symmetric_difference_update({self.selected})
+        self._marks_changed()
+        self._move_to(self.cursor + 1)
+
+    def mark_shown(self) -> None:
+        """Mark every domain the filter shows."""
+        self._ensure_order()
+        self.marked.update(self.order)
+        self._marks_changed()
+
+    def clear_marks(self) -> None:
+        if self.marked:
+            self.marked.clear()
+            self._marks_changed()
+
+    def marked_figures(self) -> list[DomainFigures]:
+        """The marked domains in the order shown (marked ones hidden by the filter last)."""
+        self._ensure_order()
+        shown = [self.figures[r] for r in self.order if r in self.marked]
+        hidden = [f for r, f in self.figures.items() if r in self.marked and r not in self._pos]
+        return shown + hidden
+
+    def _marks_changed(self) -> None:
+        self._reorder()  # the gutter comes and goes with the marks
+        self.post_message(self.MarksChanged(len(self.marked)))
+
+    def _gutter(self) -> int:
+        return 2 if self.marked else 0
+
     # -- cursor ------------------------------------------------------------------------
     def _move_to(self, index: int) -> None:
+        self._ensure_order()
         if not self.order:
             return
         index = max(0, min(len(self.order) - 1, index))
@@ -287,7 +360,7 @@ class DomainTable(ScrollView, can_focus=True):
         if offset is None:
             return
         if offset.y == 0:
-            x = offset.x + int(self.scroll_offset.x)
+            x = offset.x + int(self.scroll_offset.x) - self._gutter()
             for col in self.columns:
                 x -= self._width(col) + 1
                 if x < 0:
@@ -312,7 +385,7 @@ class DomainTable(ScrollView, can_focus=True):
     def _header_strip(self) -> Strip:
         if self._header is None:
             up, down = ("^", "v") if self.ascii else ("▲", "▼")
-            segs: list[Segment] = []
+            segs: list[Segment] = [Segment("  ")] if self.marked else []
             for col in self.columns:
                 label = col.label
                 if col.key == self.sort_key:
@@ -322,10 +395,12 @@ class DomainTable(ScrollView, can_focus=True):
             self._header = Strip(segs)
         return self._header
 
-    def _row_strip(self, fig: DomainFigures, selected: bool, stale: bool) -> Strip:
+    def _row_strip(self, fig: DomainFigures, selected: bool, stale: bool, marked: bool) -> Strip:
         state = fig.sample.state
         base = DIM if state in (DomainState.SHUTOFF, DomainState.NOSTATE) or stale else None
         segs: list[Segment] = []
+        if self.marked:
+            segs.append(Segment(("* " if self.ascii else "● ") if marked else "  ", MARKED))
         for col in self.columns:
             style = base or Style()
             if col.key == "state":
@@ -348,14 +423,18 @@ class DomainTable(ScrollView, can_focus=True):
         if index >= len(self.order):
             return Strip.blank(width)
         ref = self.order[index]
-        fig = self.figures[ref]
+        fig = self.figures.get(ref)
+        if fig is None:  # gone since the order was worked out; the new order is due
+            return Strip.blank(width)
         selected = index == self.cursor
         stale = ref.host in self.stale_hosts
+        marked = ref in self.marked
         cached = self._lines.get(ref)
         if cached is None or cached.fig is not fig or cached.selected != selected or (
-            cached.stale != stale
+            cached.stale != stale or cached.marked != marked
         ):
-            cached = _CachedLine(fig, selected, stale, self._row_strip(fig, selected, stale))
+            cached = _CachedLine(fig, selected, stale, marked,
+                                 self._row_strip(fig, selected, stale, marked))
             self._lines[ref] = cached
             if len(self._lines) > 4 * max(self.size.height, 10):
                 self._lines = {ref: cached}

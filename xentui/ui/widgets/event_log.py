@@ -11,6 +11,8 @@ from xentui.logfile import JsonLineLog
 from xentui.ui.format import visible
 
 MAX_LINES = 2000
+SHOW_EVERY_S = 0.25
+"""Lines reach the pane in batches at most this far apart (the file gets each at once)."""
 
 LEVELS: dict[str, tuple[str, str]] = {
     "info": ("info ", "dim"),
@@ -78,6 +80,9 @@ class EventLog(RichLog):
         )
         self.mirror = mirror
         self._mirror_failed = False
+        self._pending: list[Text] = []
+        self._flush_due = False
+        self._shown_at = 0.0
 
     def add(
         self,
@@ -88,12 +93,35 @@ class EventLog(RichLog):
         kind: str = "ui",
         **fields: object,
     ) -> None:
-        """Append `HH:MM:SS TAG text`; mirror it to the file as a JSON record if set."""
+        """Append `HH:MM:SS TAG text`; mirror it to the file as a JSON record if set.
+
+        The file gets the line at once; the pane takes lines in batches at most
+        `SHOW_EVERY_S` apart: each batch costs the screen a layout pass, so a burst of
+        hundreds of lines (a bulk action) must not cost hundreds."""
         when = time.time() if when is None else when
-        self.write(log_line(level, text, when))
+        self._show(log_line(level, text, when))
         mirror = self.mirror
         if mirror is None or self._mirror_failed:
             return
         if not mirror.write(level_of(level), kind, text, when=when, **fields):
             self._mirror_failed = True
-            self.write(log_line("warn", mirror.error or "event log file disabled"))
+            self._show(log_line("warn", mirror.error or "event log file disabled"))
+
+    def _show(self, line: Text) -> None:
+        self._pending.append(line)
+        if self._flush_due:
+            return
+        self._flush_due = True
+        wait = self._shown_at + SHOW_EVERY_S - time.monotonic()
+        if wait <= 0:
+            self.call_later(self.flush)
+        else:
+            self.set_timer(wait, self.flush)
+
+    def flush(self) -> None:
+        """Write the lines waiting for the pane."""
+        pending, self._pending = self._pending, []
+        self._flush_due = False
+        self._shown_at = time.monotonic()
+        for line in pending:
+            self.write(line)

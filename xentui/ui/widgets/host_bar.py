@@ -103,6 +103,7 @@ class HostBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._sums: dict[str, tuple[PassResult, HostSums]] = {}
+        self._text: Text | None = None
 
     def show(
         self,
@@ -115,14 +116,21 @@ class HostBar(Static):
         ascii: bool = False,
     ) -> None:
         text = host_lines(result, status, interval=interval, stale=stale, show_timing=show_timing)
-        self.update(to_ascii(text) if ascii else text)
+        self._put(to_ascii(text) if ascii else text)
 
     def show_fleet(
         self, hosts: list[HostBackend], stale: set[str], *, show_timing: bool = True,
         ascii: bool = False,
     ) -> None:
         text = fleet_lines(hosts, stale, show_timing=show_timing, sums=self._sums)
-        self.update(to_ascii(text) if ascii else text)
+        self._put(to_ascii(text) if ascii else text)
+
+    def _put(self, text: Text) -> None:
+        """The bar's height is fixed: new text is a repaint of it, never a layout pass of
+        the screen (which repaints everything), and the same text is nothing at all."""
+        if text != self._text:
+            self._text = text
+            self.update(text, layout=False)
 
 
 @dataclass(frozen=True, slots=True)
