@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from xentui import __version__
+from xentui.backend.api import HostBackend
 from xentui.backend.fleet import Fleet
 from xentui.config import HostEntry
 
@@ -103,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"xentui {__version__}")
     p.add_argument("-c", "--connect", metavar="URI", action="append", default=[],
-                   help="libvirt URI of a host; give it again for each host of a fleet "
+                   help="libvirt URI of a host (or xapi://USER@HOST for a XenAPI pool); "
+                   "give it again for each host of a fleet "
                    f"(default: the settings' [[hosts]], else $LIBVIRT_DEFAULT_URI, else "
                    f"{DEFAULT_URI})")
     p.add_argument("--demo", action="store_true",
@@ -154,11 +156,13 @@ def build_fleet(
     entries: list[HostEntry], *, readonly: bool, interval: float, per_domain: bool,
     live: bool = True,
 ) -> Fleet:
-    """One libvirt host per entry, ids unique (a repeated host name gets '#2', ...)."""
+    """One host per entry (libvirt, or a XenAPI pool for xapi URIs), ids unique (a
+    repeated host name gets '#2', ...)."""
     from xentui.backend.libvirt.connection import host_label
     from xentui.backend.libvirt.host import LibvirtHost
+    from xentui.backend.xapi.uri import is_xapi_uri
 
-    hosts = []
+    hosts: list[HostBackend] = []
     taken: set[str] = set()
     for entry in entries:
         base = entry.name or host_label(entry.uri)
@@ -167,9 +171,24 @@ def build_fleet(
             n += 1
             name = f"{base}#{n}"
         taken.add(name)
+        if is_xapi_uri(entry.uri):
+            hosts.append(xapi_host(entry.uri, id=name, readonly=readonly, interval=interval))
+            continue
         hosts.append(LibvirtHost(entry.uri, id=name, readonly=readonly, interval=interval,
                                  per_domain=per_domain, open_timeout=OPEN_TIMEOUT_S))
     return Fleet(hosts, live=live)
+
+
+def xapi_host(uri: str, *, id: str, readonly: bool, interval: float) -> HostBackend:
+    """A XenAPI pool (the package is loaded only when a URI names one); its password
+    file and certificate policy come from the settings file."""
+    from xentui.backend.xapi.credentials import XapiOptions
+    from xentui.backend.xapi.host import XapiHost
+    from xentui.config import load_settings
+
+    settings, _problems = load_settings()
+    options = XapiOptions(settings.xapi_password_file, settings.xapi_accept_self_signed)
+    return XapiHost(uri, id=id, readonly=readonly, interval=interval, options=options)
 
 
 def open_fleet(opts: Options, saved: tuple[HostEntry, ...], interval: float) -> Fleet:

@@ -47,6 +47,10 @@ class Settings:
     """Action name -> whether it asks before it runs."""
     hosts: tuple[HostEntry, ...] = ()
     """The fleet to open when no -c/--connect is given."""
+    xapi_password_file: str = ""
+    """XenAPI pools: a file (mode 0600) holding the password; $XENTUI_XAPI_PASSWORD wins."""
+    xapi_accept_self_signed: bool = False
+    """XenAPI pools over https: accept a certificate no authority signed."""
 
 
 def config_path() -> Path:
@@ -86,7 +90,11 @@ def _check(name: str, value: object) -> object:
         if value not in COLUMNS:
             raise ValueError(f"must be one of {', '.join(COLUMNS)}")
         return value
-    if name in ("reverse", "ascii", "log_file"):
+    if name == "xapi_password_file":
+        if not isinstance(value, str):
+            raise ValueError("must be a file path")
+        return value
+    if name in ("reverse", "ascii", "log_file", "xapi_accept_self_signed"):
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
         return value

@@ -1,4 +1,5 @@
-"""The seams hold: the backend is headless, and only its libvirt package knows libvirt.
+"""The seams hold: the backend is headless, only its libvirt package knows libvirt and
+only its xapi package knows XenAPI.
 
 Each check imports modules in a fresh interpreter and looks at what got loaded, so a
 stray import anywhere below them is caught, not just a direct one."""
@@ -51,4 +52,28 @@ def test_backend_is_headless() -> None:
     loaded = loaded_after(["xentui.backend.libvirt.host", "xentui.backend.fleet",
                            "xentui.batch", "xentui.cli"])
     bad = sorted(m for m in loaded if m.split(".")[0] in ("textual", "rich"))
+    assert not bad, bad
+
+
+def _xapi(loaded: set[str]) -> list[str]:
+    return sorted(m for m in loaded if m.split(".")[0] == "XenAPI"
+                  or m.startswith("xentui.backend.xapi"))
+
+
+@pytest.mark.parametrize("module", NEUTRAL)
+def test_neutral_modules_import_no_xenapi(module: str) -> None:
+    assert not _xapi(loaded_after([module])), module
+
+
+def test_ui_batch_and_cli_reach_xenapi_only_through_the_factory() -> None:
+    """The console, batch mode and the CLI load the XenAPI backend only when a URI names
+    a pool, not when they are imported."""
+    assert not _xapi(loaded_after([*UI, "xentui.batch", "xentui.cli"]))
+
+
+def test_xapi_backend_is_headless_and_knows_no_libvirt() -> None:
+    loaded = loaded_after(["xentui.backend.xapi.host"])
+    bad = sorted(m for m in loaded if m.split(".")[0] in ("textual", "rich", "libvirt",
+                                                         "libvirtmod")
+                 or m.startswith("xentui.backend.libvirt"))
     assert not bad, bad

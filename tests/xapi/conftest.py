@@ -8,17 +8,20 @@ its threads gone: the ``xapi`` fixture checks.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
 import xmlrpc.client
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 import XenAPI
 
 from tests.support.xapi_server import XapiServer
+from tests.xapi.backend_rig import Pool, start_pool
+from xentui.backend.xapi.host import XapiHost
 
 USER, PASSWORD = "root", "xenroot"
 NULL = "OpaqueRef:NULL"
@@ -149,3 +152,34 @@ def session(xapi: XapiServer) -> Iterator[Any]:
     yield s
     if xapi.local_host == xapi.db.master and not xapi.outage:
         s.xenapi.session.logout()
+
+
+# -- the XenAPI backend's tests (tests/xapi/test_backend_*.py) ---------------------------
+
+
+@pytest.fixture
+def password(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The pool's password, given the way a user gives it: the environment."""
+    monkeypatch.setenv("XENTUI_XAPI_PASSWORD", PASSWORD)
+    return PASSWORD
+
+
+@pytest.fixture
+def pool(new_server: Callable[..., XapiServer], password: str) -> Pool:
+    """A pool laid out as a real one: every host on its own address (see backend_rig)."""
+    return start_pool(new_server)
+
+
+@pytest.fixture
+async def xhost(pool: Pool) -> AsyncIterator[XapiHost]:
+    """A XapiHost connected to the pool's master, closed afterwards."""
+    host = XapiHost(pool.uri(), id="lab-pool", interval=0.5, call_timeout=2.0, poll_s=2.0)
+    await host.connect()
+    try:
+        yield host
+    finally:
+        await host.close()
+    deadline = time.monotonic() + 3
+    while any(t.name == "xapi-events" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the event thread outlived close()"
+        await asyncio.sleep(0.02)

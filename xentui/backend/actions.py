@@ -24,6 +24,11 @@ class CapabilityView(Protocol):
 
     def missing_reason(self, name: str) -> str: ...
 
+    def refusal(self, action: str, sample: DomainSample) -> str | None:
+        """Why the backend itself refuses `action` on this domain now (XenAPI lists each
+        VM's allowed operations), or None: the registry's rules decide."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ActionSpec:
@@ -97,6 +102,9 @@ def why_not(
         return DOM0_REASON
     if caps is not None and not caps.has(spec.capability):
         return caps.missing_reason(spec.capability or "")
+    refusal = None if caps is None else caps.refusal(spec.name, sample)
+    if refusal is not None:
+        return refusal
     if sample.state not in spec.states:
         return f"not possible while the domain is {sample.state.value}"
     if spec.persistent_only and sample.persistent is False:

@@ -95,6 +95,9 @@ class DomainSample:
     """The host's control domain (the backend decides: one definition)."""
     persistent: bool | None = None
     """Defined (has a saved configuration) or transient; None if unknown."""
+    resident: str = ""
+    """The physical host it runs on when one connection spans several (a XenAPI pool
+    member's name); empty where the connection is the host."""
     openstack: OpenStackInfo | None = None
     """Nova's names where the domain is an OpenStack instance (read once per instance)."""
     io_at: float | None = None
@@ -174,6 +177,20 @@ class Dom0Load:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolMember:
+    """One physical host of a pool that a single connection manages (XenAPI)."""
+
+    name: str
+    uuid: str
+    address: str
+    cpus: int
+    memory_kib: int
+    free_kib: int | None
+    live: bool
+    master: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class HostInfo:
     """The hypervisor host behind a connection."""
 
@@ -188,6 +205,8 @@ class HostInfo:
     memory_kib: int
     free_kib: int | None = None
     dom0: Dom0Load | None = None
+    members: tuple[PoolMember, ...] = ()
+    """The hosts of a pool behind this connection (empty for a single host)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +322,10 @@ class Capabilities:
             "abort_migration": "aborting a migration is",
         }.get(name, f"{name} is")
         return f"{what} not supported by the {self.driver} driver"
+
+    def refusal(self, action: str, sample: DomainSample) -> str | None:
+        """libvirt drivers refuse nothing beyond what the registry's rules say."""
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,8 +72,8 @@ _ORDER = {s: i for i, s in enumerate(DomainState)}
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("host", "Host", 12, lambda f: fmt.visible(f.host), lambda f: f.host.casefold(),
-               right=False),
+        Column("host", "Host", 12, lambda f: fmt.visible(f.sample.resident or f.host),
+               lambda f: f.host.casefold(), right=False),
         Column("name", "Name", 24, name_cell, lambda f: f.name.casefold(), right=False),
         Column("id", "ID", 5, lambda f: "-" if f.sample.id is None else str(f.sample.id),
                lambda f: _num(f.sample.id)),
@@ -115,13 +115,13 @@ def pinned_first(f: DomainFigures) -> bool:
 
 def matches(f: DomainFigures, needle: str) -> bool:
     """The filter: a piece of the name (or of the OpenStack name, flavor or project), or
-    a state word; `host:NAME` keeps the domains of hosts whose name holds NAME (combine:
-    `host:xen-a web`)."""
+    a state word; `host:NAME` keeps the domains of hosts whose name holds NAME, a pool
+    member's included (combine: `host:xen-a web`)."""
     words = needle.casefold().split()
     rest: list[str] = []
     for word in words:
         if word.startswith("host:"):
-            if word[5:] not in f.host.casefold():
+            if word[5:] not in f.host.casefold() and word[5:] not in f.sample.resident.casefold():
                 return False
         else:
             rest.append(word)

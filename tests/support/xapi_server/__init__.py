@@ -68,7 +68,10 @@ Modelled:
   ``srv.freeze("close")`` (connections closed unanswered), ``srv.thaw()``,
   ``srv.stop()`` (waits for all its threads; the port is closed).
 
-Not modelled: HTTPS and JSON-RPC; the deprecated ``event.register``/``event.next``;
+HTTPS (``XapiServer(tls=(cert, key))``, added for the XenAPI backend's tests: xapi
+serves XML-RPC and its HTTP handlers over TLS on port 443).
+
+Not modelled: JSON-RPC; the deprecated ``event.register``/``event.next``;
 messages (the token's message half stays 0); storage (SR, VDI), networks, PIFs,
 migration, clone/copy/import/export, RBAC, ``slave_local_login``; calls that a
 member forwards to the master (a member only answers HOST_IS_SLAVE); guest feature

@@ -11,6 +11,7 @@ server started and fails loudly if one is left.
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
@@ -29,7 +30,9 @@ class XapiServer:
 
     ``host`` (ref, uuid or name) is the host this server runs on; by default the
     pool master.  ``session_timeout``: seconds of inactivity after which a session
-    expires (xapi's session GC; default never).
+    expires (xapi's session GC; default never).  ``tls``: (certificate file, key file)
+    to serve HTTPS as xapi does on port 443 (XCP-ng installs a self-signed certificate);
+    the TLS handshake happens in the connection's own thread.
     """
 
     _live: ClassVar[set[XapiServer]] = set()
@@ -45,6 +48,7 @@ class XapiServer:
         seed: int = 0,
         users: dict[str, str] | None = None,
         session_timeout: float | None = None,
+        tls: tuple[str, str] | None = None,
     ) -> None:
         self.owns_db = db is None
         self.db = db if db is not None else default_database(seed=seed, users=users)
@@ -59,6 +63,13 @@ class XapiServer:
         self.members: list[XapiServer] = []
         self.address = address
         self._httpd = ThreadedHTTPServer((address, port), self)
+        self.tls = tls
+        if tls is not None:  # xapi serves HTTPS, by default with a self-signed certificate
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._httpd.socket = context.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread: threading.Thread | None = None
 
     @property
@@ -69,7 +80,8 @@ class XapiServer:
     @property
     def url(self) -> str:
         """The URL to give ``XenAPI.Session``."""
-        return f"http://{self.address}:{self.port}/"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.address}:{self.port}/"
 
     def start(self) -> XapiServer:
         """Serve in a background thread."""

@@ -1,4 +1,5 @@
-"""The Hosts pane: one row per host of the fleet, its link, size and load at a glance."""
+"""The Hosts pane: one row per host of the fleet, its link, size and load at a glance;
+a pool (XenAPI) also gets a row per member host under its own."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from xentui.backend.api import HostBackend
-from xentui.backend.models import DomainState
+from xentui.backend.models import DomainState, PoolMember
 from xentui.ui import format as fmt
 from xentui.ui.widgets.host_bar import link_text
 
@@ -51,6 +52,31 @@ def host_row(host: HostBackend, stale: bool, show_timing: bool) -> tuple[str | T
     )
 
 
+MEMBER_SEP = "\x00"
+"""Separates a pool's id from a member's name in a member row's key."""
+
+
+def member_row(host: HostBackend, member: PoolMember) -> tuple[str | Text, ...]:
+    """A pool member: live or not, master or not, its CPUs, free memory and the domains
+    running on it."""
+    link = Text("● live", style="green") if member.live else Text("✖ not live",
+                                                                   style="bold red")
+    if member.master:
+        link.append(" · master")
+    running = 0
+    if host.last is not None:
+        running = sum(f.sample.resident == member.name for f in host.last.domains.values())
+    return (
+        Text(f" └ {fmt.visible(member.name)}"),
+        link,
+        str(member.cpus),
+        fmt.bytes_kib(member.free_kib) if member.live else "-",
+        f"{running} here",
+        "-",
+        "-",
+    )
+
+
 class HostsPane(DataTable[str | Text]):
     """A small table of hosts; shown by default when the console has several."""
 
@@ -67,17 +93,25 @@ class HostsPane(DataTable[str | Text]):
             self.add_column(label, key=label)
 
     def show(self, hosts: Iterable[HostBackend], stale: set[str], *, show_timing: bool) -> None:
-        """Update every host's row in place (rows are keyed by host id)."""
+        """Update every host's row in place (rows are keyed by host id; a pool member's
+        by the pool's id and its name)."""
         for host in hosts:
-            cells = host_row(host, host.id in stale, show_timing)
-            if host.id not in self.rows:
-                self.add_row(*cells, key=host.id)
-                continue
-            for label, value in zip(COLUMNS, cells, strict=True):
-                self.update_cell(host.id, label, value)
+            self._put(host.id, host_row(host, host.id in stale, show_timing))
+            members = host.info.members if host.info is not None else ()
+            for member in members:
+                self._put(f"{host.id}{MEMBER_SEP}{member.name}", member_row(host, member))
+
+    def _put(self, key: str, cells: tuple[str | Text, ...]) -> None:
+        if key not in self.rows:
+            self.add_row(*cells, key=key)
+            return
+        for label, value in zip(COLUMNS, cells, strict=True):
+            self.update_cell(key, label, value)
 
     def selected_host(self) -> str | None:
+        """The selected row's host id, or a pool member's name (the `host:` filter
+        matches both)."""
         if not self.rows:
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        return None if key.value is None else str(key.value)
+        return None if key.value is None else str(key.value).split(MEMBER_SEP)[-1]
