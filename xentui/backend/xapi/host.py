@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import calendar
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
-from xentui.backend.api import HostBackend
+from xentui.backend.api import HostBackend, ProgressSink
+from xentui.backend.console import ConsoleSession
 from xentui.backend.errors import BackendError, ConnectError, ConnectionLost, Unsupported
 from xentui.backend.history import History
 from xentui.backend.models import (
@@ -45,6 +46,9 @@ from xentui.backend.xapi.pool_rates import PoolRates
 from xentui.backend.xapi.records import PoolRecords, is_listed, pool_info, read_pool, vm_sample
 from xentui.backend.xapi.session import Failure, XapiSession
 from xentui.backend.xapi.uri import PoolAddress, parse_uri
+
+NO_CONSOLE = ("the XenAPI backend has no serial console yet (XAPI offers consoles over its "
+              "own protocol: use `xe console` on the pool)")
 
 T = TypeVar("T")
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
@@ -404,8 +408,24 @@ class XapiHost:
         return await self._call(partial(actions.perform, readonly=self.readonly),
                                 session, uuid, action, self.caps)
 
-    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions) -> str:
+    async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions,
+                         progress: ProgressSink | None = None) -> str:
         raise Unsupported(f"Migrate: {self.caps.missing_reason('migration')}")
+
+    async def abort_migration(self, uuid: str) -> str:
+        raise Unsupported(f"Abort migration: {self.caps.missing_reason('migration')}")
+
+    def console_reason(self, sample: DomainSample) -> str | None:
+        return NO_CONSOLE
+
+    async def check_console(self, uuid: str) -> str | None:
+        return NO_CONSOLE
+
+    async def open_console(self, uuid: str, force: bool = False) -> ConsoleSession:
+        raise Unsupported(f"Console: {NO_CONSOLE}")
+
+    def watch(self, uuids: Iterable[str]) -> None:
+        """Nothing to do: one rrd_updates read per pool host covers every VM."""
 
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one VM; DomainGone if it vanished."""
