@@ -10,8 +10,9 @@ from pathlib import Path
 from xentui.backend.actions import ACTIONS
 from xentui.ui.columns import COLUMNS
 
-DEFAULT_COLUMNS = tuple(k for k in COLUMNS if k != "host")
-"""Every column but Host, which the console adds by itself when it shows several hosts."""
+DEFAULT_COLUMNS = tuple(k for k in COLUMNS if k not in ("host", "type"))
+"""Every column but Host and Type, which the console adds by itself when it shows several
+hosts, or both VMs and containers."""
 
 
 CONFIRM_DEFAULTS: dict[str, bool] = {name: spec.confirm for name, spec in ACTIONS.items()}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 """Domain-0's UUID on every Xen host."""
@@ -33,6 +34,13 @@ class DomainState(enum.StrEnum):
 
 
 _STATE_BY_CODE = dict(enumerate(DomainState))
+
+
+class DomainKind(enum.StrEnum):
+    """What a domain is: a virtual machine or an OS-level container (the backend decides)."""
+
+    VM = "vm"
+    CONTAINER = "container"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,7 @@ class DomainSample:
     """The host's control domain (the backend decides: one definition)."""
     persistent: bool | None = None
     """Defined (has a saved configuration) or transient; None if unknown."""
+    kind: DomainKind = DomainKind.VM
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +268,13 @@ class Capabilities:
     reset: bool
     managed_save: bool
     console: bool
+    containers: bool = False
+    """The driver runs OS-level containers (libvirt's LXC driver), not virtual machines."""
+
+    def without(self, names: frozenset[str]) -> Capabilities:
+        """These capabilities with the named ones switched off."""
+        off: dict[str, Any] = dict.fromkeys(names, False)
+        return replace(self, **off) if off else self
 
     def has(self, name: str | None) -> bool:
         """Whether a named capability (as the lifecycle registry names them) is present."""

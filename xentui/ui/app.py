@@ -257,6 +257,7 @@ class XentuiApp(BulkActionsApp):
         self.stale_hosts.discard(result.host_id)
         screen = self.main
         screen.table.set_host_figures(result.host_id, result.domains)
+        screen.fit_columns()
         self._show_hosts(result.host_id)
         if screen.perf.display and screen.graphs_follow(result.host_id):
             screen.show_graphs()

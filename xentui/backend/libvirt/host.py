@@ -42,6 +42,7 @@ from xentui.backend.models import (
     DomainDetail,
     DomainEvent,
     DomainFigures,
+    DomainKind,
     DomainRates,
     DomainSample,
     HostInfo,
@@ -191,6 +192,8 @@ class LibvirtHost:
 
     # -- sampling --------------------------------------------------------------------
     def _figures(self, sample: DomainSample, rates: DomainRates | None = None) -> DomainFigures:
+        if self.caps is not None and self.caps.containers:
+            sample = replace(sample, kind=DomainKind.CONTAINER)
         prev = self._prev.get(sample.uuid)
         if rates is None:
             rates = domain_rates(prev, sample)

@@ -18,6 +18,7 @@ from xentui.backend.actions import ACTIONS, CapabilityView, why_not
 from xentui.backend.bulk import SINGLE_REASON, BulkPlan, plan
 from xentui.backend.models import DomainFigures
 from xentui.ui import format as fmt
+from xentui.ui.columns import fleet_columns, kinds_mixed
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.event_log import EventLog
 from xentui.ui.widgets.graphs import PerformanceView
@@ -104,7 +105,7 @@ class MainScreen(Screen[None]):
         hosts = HostsPane(id="hosts")
         hosts.display = several
         yield hosts
-        columns = ("host", *s.columns) if several and "host" not in s.columns else s.columns
+        columns = fleet_columns(s.columns, several=several, mixed=False)
         table = DomainTable(columns, sort=s.sort, reverse=s.reverse, ascii=s.ascii,
                             id="domains")
         table.border_title = "Domains"
@@ -137,6 +138,12 @@ class MainScreen(Screen[None]):
         self.query_one("#filter", Input).display = False
         self.table.focus()
         self.xapp.flush_early()
+
+    def fit_columns(self) -> None:
+        """Show the Type column while the listed domains are both VMs and containers."""
+        mixed = kinds_mixed(self.table.figures.values())
+        self.table.set_columns(
+            fleet_columns(self.xapp.settings.columns, several=self.xapp.several, mixed=mixed))
 
     # -- selection and graphs ----------------------------------------------------------
     def selected(self) -> DomainFigures | None:
