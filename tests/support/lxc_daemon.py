@@ -30,8 +30,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.support.daemons import DaemonError, _pid_alive, libvirtd_path, unavailable
+
+if TYPE_CHECKING:
+    import libvirt
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -112,9 +116,13 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def container_xml(name: str, init_script: str, share: Path, memory_kib: int = 65536) -> str:
-    """A container sharing the host's filesystem read-only (plus `share`, writable, at its
-    own path) whose init is `/bin/sh -c init_script`."""
+LOOP_INIT = "while :; do sleep 1; done"
+"""The containers' init: a shell loop."""
+
+
+def container_xml(name: str, memory_kib: int = 65536) -> str:
+    """A container sharing the host's filesystem read-only whose init is `/bin/sh -c
+    LOOP_INIT`."""
     from xml.sax.saxutils import escape
 
     return f"""<domain type='lxc'>
@@ -125,24 +133,14 @@ def container_xml(name: str, init_script: str, share: Path, memory_kib: int = 65
     <type>exe</type>
     <init>/bin/sh</init>
     <initarg>-c</initarg>
-    <initarg>{escape(init_script)}</initarg>
+    <initarg>{LOOP_INIT}</initarg>
   </os>
   <devices>
     <filesystem type='mount'><source dir='/'/><target dir='/'/><readonly/></filesystem>
-    <filesystem type='mount'><source dir='{escape(str(share))}'/>
-      <target dir='{escape(str(share))}'/></filesystem>
     <console type='pty'/>
   </devices>
 </domain>
 """
-
-
-def loop_init(signals_file: Path) -> str:
-    """The containers' init: a shell loop that notes the signals it is sent (SIGTERM:
-    the driver's shutdown, then it exits; SIGHUP: its reboot request) in `signals_file`."""
-    f = str(signals_file)
-    return (f"trap 'echo hup >> {f}' HUP; trap 'echo term >> {f}; exit 0' TERM; "
-            f"echo up >> {f}; while :; do sleep 1; done")
 
 
 class ContainerError(RuntimeError):
@@ -172,11 +170,6 @@ class LxcDaemon:
         return f"lxc+unix:///system?socket={self.socket}"
 
     @property
-    def share(self) -> Path:
-        """A directory the containers may write to (at the same path)."""
-        return self.base / "share"
-
-    @property
     def log(self) -> Path:
         return self.base / "libvirtd.log"
 
@@ -201,7 +194,7 @@ class LxcDaemon:
         return "\n".join(lines) + "\n"
 
     def start(self, timeout: float = START_TIMEOUT) -> LxcDaemon:
-        for sub in ("etc", "run", "share"):
+        for sub in ("etc", "run"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
         (self.base / "etc" / "libvirtd.conf").write_text(
             f'unix_sock_dir = "{self.base / "run"}"\n'
@@ -267,16 +260,16 @@ class LxcDaemon:
             raise FileNotFoundError(f"no {controller} cgroup for container {name}")
         return found[-1] / file
 
-    def start_container(self, conn: object, name: str, timeout: float = START_TIMEOUT) -> None:
-        """Define and start a container running `loop_init`; returns once the driver
+    def start_container(
+        self, conn: libvirt.virConnect, name: str, timeout: float = START_TIMEOUT
+    ) -> None:
+        """Define and start a container running LOOP_INIT; returns once the driver
         knows its init process (before that it refuses shutdown and reboot). Raises
         ContainerError with libvirt's own message if the driver cannot start it."""
         import libvirt
         import libvirt_lxc
-
-        assert isinstance(conn, libvirt.virConnect)
         try:
-            dom = conn.defineXML(container_xml(name, loop_init(self.signals), self.share))
+            dom = conn.defineXML(container_xml(name))
             dom.create()
         except libvirt.libvirtError as err:
             raise ContainerError(" ".join(str(err).split())) from err
@@ -292,14 +285,6 @@ class LxcDaemon:
             for fd in fds:
                 os.close(fd)
             return
-
-    @property
-    def signals(self) -> Path:
-        """Where the containers' init notes the signals it receives."""
-        return self.share / "signals"
-
-    def signals_seen(self) -> list[str]:
-        return self.signals.read_text().split() if self.signals.exists() else []
 
     # -- stopping --------------------------------------------------------------------------
     def _destroy_containers(self) -> None:
