@@ -10,9 +10,10 @@ from pathlib import Path
 from xentui.backend.actions import ACTIONS
 from xentui.ui.columns import COLUMNS
 
-OPTIONAL_COLUMNS = frozenset({"host", "flavor", "project"})
-"""Host comes by itself when the console shows several hosts; OpenStack's Flavor and
-Project are for the settings' `columns` on compute nodes."""
+OPTIONAL_COLUMNS = frozenset({"host", "type", "flavor", "project"})
+"""Host and Type come by themselves when the console shows several hosts, or both VMs and
+containers; OpenStack's Flavor and Project are for the settings' `columns` on compute
+nodes."""
 DEFAULT_COLUMNS = tuple(k for k in COLUMNS if k not in OPTIONAL_COLUMNS)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 """Domain-0's UUID on every Xen host."""
@@ -33,6 +34,13 @@ class DomainState(enum.StrEnum):
 
 
 _STATE_BY_CODE = dict(enumerate(DomainState))
+
+
+class DomainKind(enum.StrEnum):
+    """What a domain is: a virtual machine or an OS-level container (the backend decides)."""
+
+    VM = "vm"
+    CONTAINER = "container"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +121,7 @@ class DomainSample:
     def io_age_s(self) -> float:
         """How old the I/O counters were when this sample was taken (0: fresh)."""
         return self.at - self.io_read_at
+    kind: DomainKind = DomainKind.VM
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +315,16 @@ class Capabilities:
     console: bool
     abort_migration: bool = False
     """A migration under way can be cancelled (QEMU; the Xen libxl driver cannot)."""
+    migration: bool = True
+    """Live migration between hosts of the driver (LXC refuses it)."""
+
+    containers: bool = False
+    """The driver runs OS-level containers (libvirt's LXC driver), not virtual machines."""
+
+    def without(self, names: frozenset[str]) -> Capabilities:
+        """These capabilities with the named ones switched off."""
+        off: dict[str, Any] = dict.fromkeys(names, False)
+        return replace(self, **off) if off else self
 
     def has(self, name: str | None) -> bool:
         """Whether a named capability (as the lifecycle registry names them) is present."""
@@ -320,6 +339,7 @@ class Capabilities:
             "console": "the console is",
             "bulk_stats": "bulk statistics are",
             "abort_migration": "aborting a migration is",
+            "migration": "live migration is",
         }.get(name, f"{name} is")
         return f"{what} not supported by the {self.driver} driver"
 

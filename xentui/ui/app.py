@@ -180,7 +180,12 @@ class XentuiApp(BulkActionsApp, MigrationApp):
     def has_main(self) -> bool:
         """Whether the main screen is up (not yet, or no longer, while starting or ending)."""
         stack = self.screen_stack
-        return bool(stack) and isinstance(stack[0], MainScreen) and stack[0].is_mounted
+        if not stack or not isinstance(stack[0], MainScreen) or not stack[0].is_mounted:
+            return False
+        # While the app ends, the screen stays mounted as its widgets are taken down: a
+        # pass arriving then must not look for the table (Textual's own closing flags).
+        main = stack[0]
+        return not (self._closing or main._closing or main._pruning)
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -262,6 +267,7 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         self.stale_hosts.discard(result.host_id)
         screen = self.main
         screen.table.set_host_figures(result.host_id, result.domains)
+        screen.fit_columns()
         self._show_hosts(result.host_id)
         if screen.perf.display and screen.graphs_follow(result.host_id):
             screen.show_graphs()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from xentui.backend.models import DomainFigures, DomainState
+from xentui.backend.models import DomainFigures, DomainKind, DomainState
 from xentui.ui import format as fmt
 
 HOT_CPU_SHARE = 0.9
@@ -68,12 +68,15 @@ def _num(value: float | int | None) -> tuple[bool, float]:
 
 
 _ORDER = {s: i for i, s in enumerate(DomainState)}
+KIND_LABELS = {DomainKind.VM: "VM", DomainKind.CONTAINER: "container"}
 
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
         Column("host", "Host", 12, lambda f: fmt.visible(f.sample.resident or f.host),
                lambda f: f.host.casefold(), right=False),
+        Column("type", "Type", 9, lambda f: KIND_LABELS[f.sample.kind],
+               lambda f: f.sample.kind.value, right=False),
         Column("name", "Name", 24, name_cell, lambda f: f.name.casefold(), right=False),
         Column("id", "ID", 5, lambda f: "-" if f.sample.id is None else str(f.sample.id),
                lambda f: _num(f.sample.id)),
@@ -106,6 +109,24 @@ COLUMNS: dict[str, Column] = {
                lambda f: _nova(f, "project").casefold(), right=False),
     )
 }
+
+
+def fleet_columns(chosen: tuple[str, ...], *, several: bool, mixed: bool) -> tuple[str, ...]:
+    """The columns shown: the chosen ones, led by Host when the fleet has several hosts
+    and by Type when it holds both VMs and containers."""
+    lead = tuple(k for k, want in (("host", several), ("type", mixed))
+                 if want and k not in chosen)
+    return (*lead, *chosen)
+
+
+def kinds_mixed(figures: Iterable[DomainFigures]) -> bool:
+    """Whether these domains are of more than one kind (VMs and containers)."""
+    kinds = set()
+    for f in figures:
+        kinds.add(f.sample.kind)
+        if len(kinds) > 1:
+            return True
+    return False
 
 
 def pinned_first(f: DomainFigures) -> bool:

@@ -54,10 +54,18 @@ def _probe_domain_call(conn: libvirt.virConnect, call: str) -> bool | None:
     return None
 
 
+LXC_LACKS = frozenset({"snapshots", "reset", "managed_save", "migration"})
+"""What libvirt's LXC driver (9.0, tried on a container) answers "not supported" to:
+virDomainSnapshot*, virDomainReset, virDomainManagedSave, virDomainMigrate*. Its hasManagedSaveImage
+answers, so the probe alone would not tell."""
+
+
 def probe(conn: libvirt.virConnect) -> Capabilities:
     """Ask the driver what it supports (blocking; run it off the event loop)."""
     driver = conn.getType()
     xen = driver.lower() in ("xen", "libxl")
+    lxc = driver.upper() == "LXC"
+    lacks = LXC_LACKS if lxc else frozenset()
     snapshots = _probe_domain_call(conn, "snapshotNum")
     managed = _probe_domain_call(conn, "hasManagedSaveImage")
     return Capabilities(
@@ -68,4 +76,5 @@ def probe(conn: libvirt.virConnect) -> Capabilities:
         managed_save=True if managed is None else managed,
         console=driver.upper() in ("QEMU", "XEN", "LXC"),
         abort_migration=driver.upper() in ABORTABLE_MIGRATION_DRIVERS,
-    )
+        containers=lxc,
+    ).without(lacks)

@@ -27,10 +27,23 @@ LOST_CODES = {libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC, libvirt.VIR_ERR
 _STATE = {libvirt.VIR_ERR_OPERATION_INVALID}
 
 
+_NO_SUPPORT_PREFIX = "this function is not supported by the connection driver:"
+
+
+def _unsupported_text(message: str) -> str:
+    """libvirt's "this function is not supported by the connection driver: virX" said as
+    "the host's driver does not support this (virX)"."""
+    if not message.startswith(_NO_SUPPORT_PREFIX):
+        return message
+    call = message[len(_NO_SUPPORT_PREFIX):].strip()
+    return f"the host's driver does not support this ({call})"
+
+
 def translate(err: libvirt.libvirtError, what: str) -> BackendError:
     """Turn a libvirtError raised while doing `what` into a typed, readable error."""
     code = err.get_error_code()
-    msg = f"{what}: {libvirt_message(err)}"
+    text = libvirt_message(err)
+    msg = f"{what}: {_unsupported_text(text) if code in UNSUPPORTED_CODES else text}"
     if code in _GONE:
         return DomainGone(msg)
     if code in UNSUPPORTED_CODES:

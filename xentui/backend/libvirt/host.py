@@ -46,6 +46,7 @@ from xentui.backend.models import (
     DomainDetail,
     DomainEvent,
     DomainFigures,
+    DomainKind,
     DomainRates,
     DomainSample,
     HostInfo,
@@ -218,6 +219,8 @@ class LibvirtHost:
             self._sampler.watched = self._watched
 
     def _figures(self, sample: DomainSample, rates: DomainRates | None = None) -> DomainFigures:
+        if self.caps is not None and self.caps.containers:
+            sample = replace(sample, kind=DomainKind.CONTAINER)
         prev = self._prev.get(sample.uuid)
         if rates is None:
             old = self.last.domains.get(sample.uuid) if self.last is not None else None

@@ -98,7 +98,9 @@ def _undefine(dom: libvirt.virDomain) -> str:
     try:
         dom.undefineFlags(flags)
     except libvirt.libvirtError as err:
-        if err.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+        # Drivers lacking these flags refuse them differently: some with "not
+        # supported", LXC with "unsupported flags" (an invalid argument).
+        if err.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_INVALID_ARG):
             raise
         dom.undefine()
     return "undefined"

@@ -18,6 +18,7 @@ from xentui.backend.actions import ACTIONS, CapabilityView, why_not
 from xentui.backend.bulk import SINGLE_REASON, BulkPlan, plan
 from xentui.backend.models import DomainFigures
 from xentui.ui import format as fmt
+from xentui.ui.columns import fleet_columns, kinds_mixed
 from xentui.ui.console_attach import console_reason, learn_console, request_console
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.event_log import EventLog
@@ -110,7 +111,7 @@ class MainScreen(Screen[None]):
         hosts = HostsPane(id="hosts")
         hosts.display = several
         yield hosts
-        columns = ("host", *s.columns) if several and "host" not in s.columns else s.columns
+        columns = fleet_columns(s.columns, several=several, mixed=False)
         table = DomainTable(columns, sort=s.sort, reverse=s.reverse, ascii=s.ascii,
                             id="domains")
         table.border_title = "Domains"
@@ -144,6 +145,12 @@ class MainScreen(Screen[None]):
         self.query_one("#filter", Input).display = False
         self.table.focus()
         self.xapp.flush_early()
+
+    def fit_columns(self) -> None:
+        """Show the Type column while the listed domains are both VMs and containers."""
+        mixed = kinds_mixed(self.table.figures.values())
+        self.table.set_columns(
+            fleet_columns(self.xapp.settings.columns, several=self.xapp.several, mixed=mixed))
 
     # -- selection and graphs ----------------------------------------------------------
     def selected(self) -> DomainFigures | None:
@@ -298,6 +305,8 @@ class MainScreen(Screen[None]):
             return "the connection is read-only"
         if fig.sample.is_dom0:
             return "Domain-0 cannot be migrated"
+        if host.caps is not None and not host.caps.has("migration"):
+            return host.caps.missing_reason("migration")
         if fig.sample.state.value not in ("running", "blocked", "paused"):
             return f"not possible while the domain is {fig.sample.state.value}"
         if not self.xapp.migrate_targets(fig):
