@@ -52,6 +52,8 @@ async def main() -> None:
     await shoot((120, 40), "help", ["j", "question_mark"])
     await shoot((100, 30), "confirm", ["j", "j", "j", "j", "j", "F"])
     await shoot((160, 50), "lost-host", ["j"], lose_xen_c)
+    await shoot((160, 50), "bulk", ["slash", "w", "e", "b", "enter", "asterisk", "escape",
+                                    "j", "j", "j", "space", "p"])
 
 
 if __name__ == "__main__":
