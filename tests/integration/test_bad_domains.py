@@ -61,7 +61,7 @@ async def test_renamed_and_redefined_domain_rows_follow(daemon, observer) -> Non
 
         virsh(daemon.uri, "domrename", "before-rename", "after-rename")
         await until(pilot, lambda: table.by_uuid(uuid).name == "after-rename", 1.0, "new name")
-        assert log_has(app, "after-rename")
+        await until(pilot, lambda: log_has(app, "after-rename"), 3, "the renamed line")
         xml = observer.lookupByUUIDString(uuid).XMLDesc(0)
         observer.defineXML(xml.replace("<memory unit='KiB'>524288</memory>",
                                        "<memory unit='KiB'>1048576</memory>"))
@@ -262,7 +262,7 @@ async def test_settings_with_wrong_types_fall_back_one_line_each(daemon, private
         await ready(pilot)
         for key in ("columns", "sort", "reverse", "shutdown_timeout", "ascii", "log_file",
                     "theme", "mystery", "keymap"):
-            assert log_has(app, "WARN", key), (key, log_lines(app))
+            await until(pilot, lambda k=key: log_has(app, "WARN", k), 3, f"a warning on {key}")
         assert app.main.table.sort_key == "name"
 
 
@@ -277,7 +277,7 @@ async def test_broken_settings_file(daemon, private_state, content: bytes) -> No
         await ready(pilot)
         assert app.is_running
         if b"keymap" not in content:
-            assert log_has(app, "WARN", "cannot read settings")
+            await until(pilot, lambda: log_has(app, "WARN", "cannot read settings"), 3)
         print(f"[settings {content[:20]!r}] {[ln for ln in log_lines(app) if 'WARN' in ln]}")
 
 

@@ -108,7 +108,7 @@ async def test_console_survives_daemon_loss(daemon: PrivateDaemon, fault: str,
             assert "lost" in header(app) and "retrying in" in header(app)
             assert {r.uuid for r in app.main.table.figures} == before
             assert len(app.host.history) >= history_len  # history kept, not cleared
-            assert log_has(app, "ERROR", "lost")
+            await until(pilot, lambda: log_has(app, "ERROR", "lost"), 3, "the lost line")
             if fault == "SIGTERM":
                 # Stay down through two attempts: the second waits longer than the first.
                 await until(pilot, lambda: sum(
@@ -118,7 +118,7 @@ async def test_console_survives_daemon_loss(daemon: PrivateDaemon, fault: str,
                 waits = [st.retry_in for _, st in statuses
                          if st.state is LinkState.LOST and st.retry_in is not None]
                 assert 1.0 in waits and 2.0 in waits, waits
-                assert log_has(app, "cannot connect")
+                await until(pilot, lambda: log_has(app, "cannot connect"), 3, "the retry line")
                 t_back = time.monotonic()
                 daemon.start()
             elif frozen_past_open:

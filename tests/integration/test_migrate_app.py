@@ -68,8 +68,8 @@ async def test_migrate_with_m_moves_the_row_and_the_guest(
         watch["m … y to running on the target"] = took
         await until(pilot, lambda: [r.host for r in table.figures if r.uuid == uuid] == ["dst"],
                     5, "one row, on the target")
-        lines = " ".join(ln.text for ln in app.main.log_pane.lines)
-        assert "migrated to dst" in lines
+        await until(pilot, lambda: "migrated to dst" in " ".join(
+            ln.text for ln in app.main.log_pane.lines), 3, "the outcome line")
 
 
 async def test_migrate_is_greyed_with_one_host(rig: MigrationRig,

@@ -125,8 +125,8 @@ async def test_there_and_back_with_the_options(
                                         if f.name == name and f.sample.state.active] == ["src"],
                         10, "running on src only, on screen")
             assert ref_of(app, name, "dst") is not None
-            assert log_has(app, f"{name}: migrated to dst in")
-            assert log_has(app, f"{name}: migrated to src in")
+            await until(pilot, lambda: log_has(app, f"{name}: migrated to dst in"), 3)
+            await until(pilot, lambda: log_has(app, f"{name}: migrated to src in"), 3)
     finally:
         rig.remove_guest(name)
 
@@ -206,7 +206,8 @@ async def test_migrating_to_the_same_daemon_fails_on_one_line(
             assert not done.ok and "\n" not in done.text
             assert "Attempt to migrate guest to the same host" in done.text
             assert "still on here" in done.text
-            assert log_has(app, "Attempt to migrate guest to the same host")
+            await until(pilot, lambda: log_has(
+                app, "Attempt to migrate guest to the same host"), 3, "the failure line")
         assert both(rig, name) == ((True, True), None)
     finally:
         rig.remove_guest(name)

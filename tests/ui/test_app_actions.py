@@ -140,7 +140,8 @@ async def test_virsh_side_change_shows_through_events(demo_app, observer) -> Non
         table = demo_app.main.table
         await until(pilot, lambda: table.by_uuid(uuid).sample.state.value == "paused", 1.0)
         assert demo_app.passes == passes
-        assert any("web01: Suspended" in ln.text for ln in demo_app.main.log_pane.lines)
+        await until(pilot, lambda: any("web01: Suspended" in ln.text
+                                       for ln in demo_app.main.log_pane.lines), 3)
 
 
 async def test_action_on_vanished_domain_is_reported(demo_app, observer) -> None:
