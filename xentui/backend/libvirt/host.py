@@ -57,15 +57,11 @@ from xentui.backend.models import (
     PassResult,
 )
 from xentui.backend.rates import domain_rates, same_instance
+from xentui.backend.reconnect import start_reconnecting
 from xentui.backend.xen_io import XenLocalIo
 
-BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 HISTORY_SECONDS = 600.0
 
-
-def backoff(attempt: int) -> float:
-    """Seconds to wait before reconnect attempt number `attempt` (0-based)."""
-    return BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
 
 
 PROGRESS_INTERVAL_S = 0.5
@@ -178,26 +174,8 @@ class LibvirtHost:
 
     def mark_lost(self, message: str) -> None:
         """Declare the link dead, keep the last figures, and start reconnecting."""
-        if self._closing or (self._reconnect_task is not None and not self._reconnect_task.done()):
-            return
-        self._set_status(LinkState.LOST, message, backoff(0))
-        self.consoles.end_all(f"the connection to {self.id} was lost")
-        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        await self._drop()
-        attempt = 0
-        while not self._closing:
-            wait = backoff(attempt)
-            self._set_status(LinkState.LOST, self.status.message, wait)
-            await asyncio.sleep(wait)
-            attempt += 1
-            try:
-                await self.connect()
-            except ConnectError as err:
-                self.status = replace(self.status, message=str(err))
-                continue
-            return
+        if start_reconnecting(self, message):
+            self.consoles.end_all(f"the connection to {self.id} was lost")
 
     async def close(self) -> None:
         """Stop reconnecting, close the connection and the thread pool."""

@@ -37,6 +37,7 @@ from xentui.backend.models import (
     PassResult,
 )
 from xentui.backend.rates import same_instance
+from xentui.backend.reconnect import start_reconnecting
 from xentui.backend.xapi import actions
 from xentui.backend.xapi.credentials import CredentialError, XapiOptions, find_password
 from xentui.backend.xapi.detail import read_detail
@@ -51,7 +52,6 @@ NO_CONSOLE = ("the XenAPI backend has no serial console yet (XAPI offers console
               "own protocol: use `xe console` on the pool)")
 
 T = TypeVar("T")
-BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 HISTORY_SECONDS = 600.0
 POOL_SIZE = 6
 _EVENT_WORDS = {
@@ -64,9 +64,6 @@ _EVENT_WORDS = {
     ("Running", "Suspended"): ("Stopped", "suspended to disk"),
 }
 
-
-def backoff(attempt: int) -> float:
-    return BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
 
 
 def _epoch(value: Any) -> float | None:
@@ -224,25 +221,7 @@ class XapiHost:
 
     def mark_lost(self, message: str) -> None:
         """Declare the link dead, keep the last figures, and start logging in again."""
-        if self._closing or (self._reconnect_task is not None and not self._reconnect_task.done()):
-            return
-        self._set_status(LinkState.LOST, message, backoff(0))
-        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        await self._drop()
-        attempt = 0
-        while not self._closing:
-            wait = backoff(attempt)
-            self._set_status(LinkState.LOST, self.status.message, wait)
-            await asyncio.sleep(wait)
-            attempt += 1
-            try:
-                await self.connect()
-            except ConnectError as err:
-                self.status = replace(self.status, message=str(err))
-                continue
-            return
+        start_reconnecting(self, message)
 
     async def close(self) -> None:
         """Stop reconnecting, log out, stop the threads."""
