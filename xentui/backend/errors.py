@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 
 class BackendError(Exception):
     """Base of every error the backend raises on purpose; str() is for people."""
@@ -37,3 +39,14 @@ class PermissionDenied(ActionError):
 
 class ConsoleBusy(NotAllowed):
     """Another session holds the domain's console; it can be taken over (forced)."""
+
+
+def classify(code: object, msg: str, *, gone: Collection[object],
+             not_allowed: Collection[object], denied: Collection[object],
+             unsupported: Collection[object], lost: Collection[object]) -> BackendError:
+    """A backend's error code as the typed error the UI knows (each backend names which
+    of its codes fall where); anything else is an ActionError."""
+    kinds: tuple[tuple[Collection[object], type[BackendError]], ...] = (
+        (gone, DomainGone), (not_allowed, NotAllowed), (denied, PermissionDenied),
+        (unsupported, Unsupported), (lost, ConnectionLost))
+    return next((kind(msg) for codes, kind in kinds if code in codes), ActionError(msg))

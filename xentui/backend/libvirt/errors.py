@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import libvirt
 from xentui.backend.errors import (
-    ActionError,
     BackendError,
-    ConnectionLost,
-    DomainGone,
-    NotAllowed,
-    PermissionDenied,
-    Unsupported,
+    classify,
 )
 
 
@@ -44,14 +39,5 @@ def translate(err: libvirt.libvirtError, what: str) -> BackendError:
     code = err.get_error_code()
     text = libvirt_message(err)
     msg = f"{what}: {_unsupported_text(text) if code in UNSUPPORTED_CODES else text}"
-    if code in _GONE:
-        return DomainGone(msg)
-    if code in UNSUPPORTED_CODES:
-        return Unsupported(msg)
-    if code in _DENIED:
-        return PermissionDenied(msg)
-    if code in _STATE:
-        return NotAllowed(msg)
-    if code in LOST_CODES:
-        return ConnectionLost(msg)
-    return ActionError(msg)
+    return classify(code, msg, gone=_GONE, not_allowed=_STATE, denied=_DENIED,
+                    unsupported=UNSUPPORTED_CODES, lost=LOST_CODES)

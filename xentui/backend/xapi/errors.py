@@ -8,13 +8,8 @@ import ssl
 import xmlrpc.client
 
 from xentui.backend.errors import (
-    ActionError,
     BackendError,
-    ConnectionLost,
-    DomainGone,
-    NotAllowed,
-    PermissionDenied,
-    Unsupported,
+    classify,
 )
 
 _GONE = {"HANDLE_INVALID", "UUID_INVALID", "VM_NOT_FOUND"}
@@ -72,14 +67,5 @@ def translate(details: list[str], what: str) -> BackendError:
     """A XAPI failure raised while doing `what` as a typed error with one line of text."""
     code = details[0] if details else ""
     msg = f"{what}: {failure_text(details)}"
-    if code in _GONE:
-        return DomainGone(msg)
-    if code in _NOT_NOW:
-        return NotAllowed(msg)
-    if code in _DENIED:
-        return PermissionDenied(msg)
-    if code in _UNSUPPORTED:
-        return Unsupported(msg)
-    if code in LOST_CODES:
-        return ConnectionLost(msg)
-    return ActionError(msg)
+    return classify(code, msg, gone=_GONE, not_allowed=_NOT_NOW, denied=_DENIED,
+                    unsupported=_UNSUPPORTED, lost=LOST_CODES)
