@@ -324,3 +324,36 @@ async def test_detail_screen_for_a_shut_off_domain(demo_host: Host) -> None:
         assert "shutoff" in plain(screen.query_one("#detail-summary", Static).content)
         devices = plain(screen.query_one("#detail-devices", Static).content)
         assert "xvda" in devices and "not running" in devices
+
+
+async def test_detail_screen_says_how_old_the_io_counters_are(demo_host: Host) -> None:
+    """Off screen, a domain's disk and NIC counters are read every few passes: the
+    detail screen says how old they are, and stops saying it once they are fresh."""
+    uuid = uuid_of(demo_host, EVIL)
+    app = ScreenApp(lambda: DetailScreen(demo_host, uuid, EVIL))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_loaded(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+
+        def devices() -> str:
+            screen.refresh_figures()
+            return plain(screen.query_one("#detail-devices", Static).content, width=200)
+
+        demo_host.watch([])
+        for _ in range(12):
+            await asyncio.sleep(0.3)
+            await demo_host.sample()
+            assert demo_host.last is not None
+            if demo_host.last.domains[uuid].sample.io_age_s >= 1.0:
+                break
+        age = demo_host.last.domains[uuid].sample.io_age_s
+        assert age >= 1.0, "the I/O counters of an unwatched domain were read every pass"
+        await pilot.pause()
+        assert "counters read" in devices() and "before the other figures" in devices()
+
+        demo_host.watch([uuid])
+        await demo_host.sample()
+        await pilot.pause()
+        assert demo_host.last.domains[uuid].sample.io_age_s == 0
+        assert "counters read" not in devices()

@@ -163,7 +163,21 @@ def devices_view(detail: DomainDetail, fig: DomainFigures | None) -> RenderableT
     ]
     if sample is not None and not sample.state.active:
         parts.append(Text("No counters while the domain is not running.", style="dim"))
+    elif sample is not None and sample.io_age_s >= IO_AGE_SHOWN_S:
+        parts.append(Text(io_age_line(sample.io_age_s), style="dim"))
     return Group(*parts)
+
+
+IO_AGE_SHOWN_S = 1.0
+"""Disk and NIC counters older than this (beside the CPU and memory figures) get a line."""
+
+
+def io_age_line(age_s: float) -> str:
+    """Says how old the I/O counters are: off-screen domains' are read less often."""
+    return (
+        f"Disk and network counters read {fmt.span(age_s)} before the other figures "
+        "(read less often while the domain is off screen)."
+    )
 
 
 def _merge(first: Iterable[str], second: Iterable[str]) -> list[str]:
