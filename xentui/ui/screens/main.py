@@ -14,10 +14,10 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from xentui.backend.actions import ACTIONS, CapabilityView, why_not
-from xentui.backend.bulk import SINGLE_REASON, BulkPlan, plan
+from xentui.backend.actions import ACTIONS
 from xentui.backend.models import DomainFigures
 from xentui.ui import format as fmt
+from xentui.ui.availability import Availability
 from xentui.ui.columns import fleet_columns, kinds_mixed
 from xentui.ui.console_attach import console_reason, learn_console, request_console
 from xentui.ui.widgets.domain_table import DomainTable
@@ -269,51 +269,18 @@ class MainScreen(Screen[None]):
             f"{msg.count} marked · actions apply to them · u clears" if msg.count else "")
         self.refresh_bindings()
 
-    def bulk_plan(self, name: str) -> BulkPlan:
-        """What `name` would do to the marked domains now."""
-        hosts = self.xapp.fleet.hosts
-
-        def judge(fig: DomainFigures) -> tuple[CapabilityView | None, bool, bool]:
-            host = hosts[fig.host]
-            return host.caps, host.readonly, host.connected
-
-        return plan(name, self.table.marked_figures(), judge)
+    @property
+    def available(self) -> Availability:
+        return Availability(self.xapp, self.table)
 
     # -- actions -------------------------------------------------------------------------
     def action_reason(self, name: str) -> str | None:
-        """Why the action cannot run on the selected domain (or the marked ones) now
-        (None: it can)."""
-        if self.table.marked:
-            return self.bulk_plan(name).reason()
-        fig = self.selected()
-        if fig is None:
-            return "no domain selected"
-        host = self.xapp.fleet.hosts[fig.host]
-        if not host.connected:
-            return "not connected"
-        return why_not(ACTIONS[name], fig.sample, host.caps, readonly=host.readonly)
+        """Why the action cannot run on the selected domain (or the marked ones) now."""
+        return self.available.action_reason(name)
 
     def migrate_reason(self) -> str | None:
         """Why the selected domain cannot be migrated now (None: it can)."""
-        fig = self.selected()
-        if fig is None:
-            return "no domain selected"
-        if self.table.marked:
-            return SINGLE_REASON
-        host = self.xapp.fleet.hosts[fig.host]
-        if host.readonly:
-            return "the connection is read-only"
-        if fig.sample.is_dom0:
-            return "Domain-0 cannot be migrated"
-        if host.caps is not None and not host.caps.has("migration"):
-            return host.caps.missing_reason("migration")
-        if fig.sample.state.value not in ("running", "blocked", "paused"):
-            return f"not possible while the domain is {fig.sample.state.value}"
-        if not self.xapp.migrate_targets(fig):
-            return "no other connected host"
-        if self.xapp.fleet.migration(fig.ref) is not None:
-            return "its migration is under way"
-        return None
+        return self.available.migrate_reason()
 
     def action_migrate(self) -> None:
         fig = self.selected()
@@ -334,33 +301,14 @@ class MainScreen(Screen[None]):
             return
         request_console(self.xapp, fig)
 
-    def pause_action(self) -> str:
-        if self.table.marked:
-            return "pause" if self.bulk_plan("pause").targets or not self.bulk_plan(
-                "resume").targets else "resume"
-        fig = self.selected()
-        return "resume" if fig is not None and fig.sample.state.value == "paused" else "pause"
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.typing():
             return action == "clear_filter"
-        if action == "lifecycle" and parameters:
-            return True if self.action_reason(str(parameters[0])) is None else None
-        if action == "toggle_pause":
-            return True if self.action_reason(self.pause_action()) is None else None
-        if action == "detail":
-            return True if self.selected() is not None else None
-        if action == "migrate":
-            return True if self.migrate_reason() is None else None
-        if action == "abort_migration":
-            return True if self.xapp.abort_reason(self.selected()) is None else None
-        if action == "console":
-            return True if console_reason(self.xapp, self.selected()) is None else None
-        return True
+        return True if self.available.reason(action, parameters) is None else None
 
     def action_lifecycle(self, name: str) -> None:
         if self.table.marked:
-            bulk = self.bulk_plan(name)
+            bulk = self.available.bulk_plan(name)
             if bulk.reason() is not None:
                 self.xapp.report("warn", f"{ACTIONS[name].label}: {bulk.reason()}")
                 return
@@ -374,7 +322,7 @@ class MainScreen(Screen[None]):
         self.xapp.request_action(fig, name)
 
     def action_toggle_pause(self) -> None:
-        self.action_lifecycle(self.pause_action())
+        self.action_lifecycle(self.available.pause_action())
 
     def action_detail(self) -> None:
         if isinstance(self.focused, HostsPane):
@@ -384,26 +332,12 @@ class MainScreen(Screen[None]):
         if fig is not None:
             self.xapp.open_detail(fig)
 
-    def binding_reason(self, binding: Binding) -> str | None:
-        """Why a lifecycle binding cannot run on the selected domain now (None: it can)."""
-        if binding.action.startswith("lifecycle("):
-            return self.action_reason(binding.action.split("'")[1])
-        if binding.action == "toggle_pause":
-            return self.action_reason(self.pause_action())
-        if binding.action == "migrate":
-            return self.migrate_reason()
-        if binding.action == "abort_migration":
-            return self.xapp.abort_reason(self.selected())
-        if binding.action == "console":
-            return console_reason(self.xapp, self.selected())
-        return None
-
     def on_key(self, event: events.Key) -> None:
         """A key whose action is greyed out says why instead of doing nothing."""
         active = self.active_bindings.get(event.key)
         if active is None or active.enabled:
             return
-        reason = self.binding_reason(active.binding)
+        reason = self.available.binding_reason(active.binding.action)
         if reason:
             event.stop()
             self.notify(fmt.visible(f"{active.binding.description}: {reason}"),
@@ -416,7 +350,7 @@ class MainScreen(Screen[None]):
             binding = active.binding
             if not binding.description:
                 continue
-            reason = self.binding_reason(binding) or ""
+            reason = self.available.binding_reason(binding.action) or ""
             shown = self.app.get_key_display(binding) if key == binding.key else key
             if binding.description in rows:
                 keys, desc, why = rows[binding.description]
