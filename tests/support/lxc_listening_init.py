@@ -3,9 +3,12 @@
 libvirt 9.0 (src/lxc/lxc_driver.c, lxcDomainShutdownFlags / lxcDomainReboot) first writes
 a sysvinit request to the container's initctl FIFO (/run/initctl, /dev/initctl or
 /etc/.initctl: 384 bytes, magic 0x03091969, command 1 = set runlevel, runlevel '0' or
-'6'); with the SIGNAL flag (or where writing fails) it sends init SIGTERM (shutdown) or
-SIGHUP (reboot). A shell loop as init has neither a FIFO nor handlers (the kernel drops
-unhandled signals to a PID namespace's init), so both calls succeed and do nothing.
+'6'); with the SIGNAL flag, or where writing fails, it sends init SIGTERM (shutdown) or
+SIGHUP (reboot). Where the container has no FIFO at all, the default call (flags 0)
+sends nothing: the FIFO search reports "none found" as success and the signal is only
+sent after a failure (seen here: a shell init with handlers but no FIFO stays up). A
+shell loop as init has neither a FIFO nor handlers (the kernel drops unhandled signals
+to a PID namespace's init), so both calls succeed and do nothing.
 
 This init keeps /run/initctl open and handles both signals: power off exits (the driver
 stops the container), reboot calls reboot(2), which inside a PID namespace ends init as
