@@ -150,9 +150,9 @@ class MainScreen(Screen[None]):
         self.xapp.flush_early()
 
     def fit_columns(self) -> None:
-        """Show the Host column while domains run on more than one machine (shown the
-        Hosts pane too, once, when a pool's members turn out to be several) and the
-        Type column while they are both VMs and containers."""
+        """Show the Host column while domains run on more than one machine (and the
+        Hosts pane, once, when a pool's members turn out to be several), and the Type
+        column while they are both VMs and containers."""
         many = self.xapp.many_machines
         if many and not self._many_seen:
             self._many_seen = True
