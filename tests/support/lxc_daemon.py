@@ -52,27 +52,58 @@ LOOP_INIT = "while :; do sleep 1; done"
 """The containers' init: a shell loop."""
 
 
-def container_xml(name: str, memory_kib: int = 65536) -> str:
-    """A container sharing the host's filesystem read-only whose init is `/bin/sh -c
-    LOOP_INIT`."""
+LISTENING_INIT = Path(__file__).with_name("lxc_listening_init.py")
+"""An init that acts on libvirt's initctl requests and signals (see that module)."""
+
+
+def container_xml(name: str, memory_kib: int = 65536, run_dir: Path | None = None) -> str:
+    """A container sharing the host's filesystem read-only. Its init is `/bin/sh -c
+    LOOP_INIT`, which ignores shutdown and reboot; with `run_dir` (holding an `initctl`
+    FIFO, mounted on /run) it is LISTENING_INIT, which acts on them."""
     from xml.sax.saxutils import escape
 
+    if run_dir is None:
+        init = f"<init>/bin/sh</init><initarg>-c</initarg><initarg>{LOOP_INIT}</initarg>"
+        run = ""
+    else:
+        init = f"<init>/usr/bin/python3</init><initarg>{escape(str(LISTENING_INIT))}</initarg>"
+        run = (f"<filesystem type='mount'><source dir='{escape(str(run_dir))}'/>"
+               "<target dir='/run'/></filesystem>")
     return f"""<domain type='lxc'>
   <name>{escape(name)}</name>
   <memory unit='KiB'>{memory_kib}</memory>
   <vcpu>1</vcpu>
   <os>
     <type>exe</type>
-    <init>/bin/sh</init>
-    <initarg>-c</initarg>
-    <initarg>{LOOP_INIT}</initarg>
+    {init}
   </os>
   <devices>
     <filesystem type='mount'><source dir='/'/><target dir='/'/><readonly/></filesystem>
+    {run}
     <console type='pty'/>
   </devices>
 </domain>
 """
+
+
+def wait_init_known(dom: libvirt.virDomain, timeout: float = START_TIMEOUT) -> None:
+    """Until the driver knows the container's init (it hands out its namespaces);
+    before that it refuses shutdown and reboot."""
+    import libvirt
+    import libvirt_lxc
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fds = libvirt_lxc.lxcOpenNamespace(dom, 0)
+        except libvirt.libvirtError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+            continue
+        for fd in fds:
+            os.close(fd)
+        return
 
 
 class ContainerError(RuntimeError):
@@ -185,6 +216,16 @@ class LxcDaemon:
         hierarchy where the driver made one."""
         return [p for p in CGROUP_ROOT.glob(f"*/{_CGROUP_GLOB.format(name=name)}") if p.is_dir()]
 
+    def processes(self, name: str) -> set[int]:
+        """Host PIDs of the container's processes (its controller's and init's), from its
+        cgroups: a restarted container has new ones."""
+        pids: set[int] = set()
+        for cg in self.cgroup_dirs(name):
+            for procs in cg.rglob("cgroup.procs"):
+                with contextlib.suppress(OSError, ValueError):
+                    pids |= {int(p) for p in procs.read_text().split()}
+        return pids
+
     def cgroup_file(self, name: str, controller: str, file: str) -> Path:
         """One file of the container's cgroup in a v1 controller's hierarchy."""
         found = sorted(cgroup_v1_mounts()[controller].glob(_CGROUP_GLOB.format(name=name)))
@@ -193,30 +234,42 @@ class LxcDaemon:
         return found[-1] / file
 
     def start_container(
-        self, conn: libvirt.virConnect, name: str, timeout: float = START_TIMEOUT
+        self, conn: libvirt.virConnect, name: str, timeout: float = START_TIMEOUT,
+        listening: bool = False,
     ) -> None:
-        """Define and start a container running LOOP_INIT; returns once the driver
-        knows its init process (before that it refuses shutdown and reboot). Raises
-        ContainerError with libvirt's own message if the driver cannot start it."""
+        """Define and start a container running LOOP_INIT (LISTENING_INIT if `listening`);
+        returns once the driver knows its init process (before that it refuses shutdown
+        and reboot). Raises ContainerError with libvirt's own message if the driver
+        cannot start it."""
         import libvirt
-        import libvirt_lxc
+
+        run_dir = None
+        if listening:
+            run_dir = self.base / "run-dirs" / name
+            run_dir.mkdir(parents=True)
+            os.mkfifo(run_dir / "initctl")
         try:
-            dom = conn.defineXML(container_xml(name))
+            dom = conn.defineXML(container_xml(name, run_dir=run_dir))
             dom.create()
         except libvirt.libvirtError as err:
             raise ContainerError(" ".join(str(err).split())) from err
+        wait_init_known(dom, timeout)
+        if listening:
+            self.wait_listening(name, timeout)
+
+    def wait_listening(self, name: str, timeout: float = START_TIMEOUT) -> None:
+        """Until a listening container's init holds its initctl FIFO open (a writer's
+        non-blocking open then succeeds): by then it handles the signals too."""
+        fifo = self.base / "run-dirs" / name / "initctl"
         deadline = time.monotonic() + timeout
         while True:
             try:
-                fds = libvirt_lxc.lxcOpenNamespace(dom, 0)
-            except libvirt.libvirtError:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                return
+            except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-                continue
-            for fd in fds:
-                os.close(fd)
-            return
 
     # -- stopping --------------------------------------------------------------------------
     def _destroy_containers(self) -> None:
@@ -240,10 +293,7 @@ class LxcDaemon:
         processes (in the containers' cgroups)."""
         pids: set[int] = set()
         for name in self.containers:
-            for cg in self.cgroup_dirs(name):
-                for procs in cg.rglob("cgroup.procs"):
-                    with contextlib.suppress(OSError, ValueError):
-                        pids |= {int(p) for p in procs.read_text().split()}
+            pids |= self.processes(name)
         if self.mount_ns:
             for entry in os.listdir("/proc"):
                 if entry.isdigit() and int(entry) != os.getpid():

@@ -40,8 +40,7 @@ async def _select(pilot: Pilot[int], app: XentuiApp, name: str) -> str:
 
 async def test_a_pool_in_the_console_with_a_confirmed_pause(pool: Pool) -> None:
     settings = Settings(interval=0.3, columns=("host", *DEFAULT_COLUMNS))
-    # The Host column is as wide as the longest fleet host id (domain_table), so the
-    # pool's name is chosen at least as long as its members' names.
+    # The Host column is as wide as its longest cell (a member's name or the pool's id).
     app = make_app([HostEntry("xcp-ng-pool", pool.uri())], settings=settings,
                    log_to_file=False)
     obs = pool.observer()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from xentui.backend.models import DomainSample, DomainState
+from xentui.backend.models import DomainKind, DomainSample, DomainState
 
 S = DomainState
 RUNNING = frozenset({S.RUNNING, S.BLOCKED})
@@ -84,6 +84,12 @@ ACTIONS: dict[str, ActionSpec] = {
 }
 
 DOM0_REASON = "Domain-0 is the control domain: it cannot be started, stopped or changed here"
+SHUTDOWN_IGNORED_HINT = {
+    DomainKind.VM: "the guest may ignore the request (no ACPI or PV shutdown support)",
+    DomainKind.CONTAINER: "its init may ignore the request (libvirt asks through the "
+                          "container's initctl pipe, or signals it)",
+}
+"""Why a domain of each kind may still run after a shutdown its hypervisor accepted."""
 READONLY_REASON = "the connection is read-only (started with --readonly)"
 TRANSIENT_REASON = "the domain is transient (not defined): it has no saved configuration"
 

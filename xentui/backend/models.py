@@ -217,6 +217,11 @@ class HostInfo:
     members: tuple[PoolMember, ...] = ()
     """The hosts of a pool behind this connection (empty for a single host)."""
 
+    @property
+    def physical_hosts(self) -> int:
+        """How many machines this connection manages: a pool's members, else itself."""
+        return len(self.members) or 1
+
 
 @dataclass(frozen=True, slots=True)
 class PassResult:

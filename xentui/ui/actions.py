@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import App
 from textual.screen import Screen
 
-from xentui.backend.actions import ACTIONS
+from xentui.backend.actions import ACTIONS, SHUTDOWN_IGNORED_HINT
 from xentui.backend.errors import BackendError
 from xentui.backend.fleet import Fleet
 from xentui.backend.models import DomainFigures, DomainRef
@@ -194,8 +194,8 @@ class ActionsApp(App[int]):
         if fig is None or not fig.sample.state.active:
             return
         wait = f"{self.settings.shutdown_timeout:g} s"
-        self.report("warn", f"{self._named(ref, fig.name)} has not shut down after {wait}: the "
-                    "guest may ignore the request (no ACPI or PV shutdown support)")
+        self.report("warn", f"{self._named(ref, fig.name)} has not shut down after {wait}: "
+                    f"{SHUTDOWN_IGNORED_HINT[fig.sample.kind]}")
         self.push_dialog(
             ConfirmScreen(f"{fmt.visible(fig.name)} on {fmt.visible(self.host_label(ref.host))} "
                           f"has not shut down after {wait}. Force it off?",

@@ -134,8 +134,15 @@ class XentuiApp(BulkActionsApp, MigrationApp):
 
     @property
     def several(self) -> bool:
-        """Whether the console shows more than one host."""
+        """Whether the console has more than one connection."""
         return len(self.fleet.hosts) > 1
+
+    @property
+    def many_machines(self) -> bool:
+        """Whether the domains shown run on more than one physical host (several
+        connections, or one to a pool of several members)."""
+        return sum(h.info.physical_hosts if h.info is not None else 1
+                   for h in self.fleet.hosts.values()) > 1
 
     async def on_event(self, event: events.Event) -> None:
         if self.type_ahead.take(event) or self.type_ahead.stale(event):

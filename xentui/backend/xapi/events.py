@@ -2,9 +2,10 @@
 
 XAPI's event API: `event.from(classes, token, timeout)` answers at once with what
 changed since `token`, or blocks until something does or `timeout` passes. The first
-call (empty token) dumps every object; it only sets the token here, since the first
-pass reads everything anyway. Each VM change is handed to the loop with
-`call_soon_threadsafe` and the thread returns to its poll at once; it holds no lock.
+call (empty token) dumps every object of the classes a pass uses: the host keeps those
+records and applies every later change to them, so a pass reads no records at all.
+Each answer is handed to the loop in one `call_soon_threadsafe` and the thread returns
+to its poll at once; it holds no lock.
 """
 
 from __future__ import annotations
@@ -16,31 +17,34 @@ from typing import Any
 
 from xentui.backend.errors import BackendError
 from xentui.backend.xapi.errors import failure_text
+from xentui.backend.xapi.records import Change
 from xentui.backend.xapi.session import Failure, XapiSession
 
 POLL_S = 10.0
 """How long one poll may wait on the server (the socket waits a little longer)."""
-CLASSES = ["vm"]
+CLASSES = ["pool", "host", "host_metrics", "vm", "vm_metrics"]
+"""Every class whose records a pass uses (records.PoolRecords)."""
 
-VmChange = Callable[[str, str, dict[str, Any] | None], object]
-"""(operation 'add'/'mod'/'del', VM ref, VM record or None) on the asyncio loop."""
+OnChanges = Callable[[list[Change], bool], object]
+"""(the changes of one answer, whether it is the first answer's full dump), on the loop."""
 
 
 class EventWatcher:
-    """One thread polling `event.from` for VM changes until stopped or the link fails."""
+    """One thread polling `event.from` for the pool's changes until stopped or the link
+    fails."""
 
     def __init__(
         self,
         session: XapiSession,
         loop: asyncio.AbstractEventLoop,
-        on_change: VmChange,
+        on_changes: OnChanges,
         on_failed: Callable[[str], object],
         *,
         poll_s: float = POLL_S,
     ) -> None:
         self.session = session
         self.loop = loop
-        self.on_change = on_change
+        self.on_changes = on_changes
         self.on_failed = on_failed
         self.poll_s = poll_s
         self._stop = threading.Event()
@@ -80,6 +84,8 @@ class EventWatcher:
         while not self._stop.is_set():
             try:
                 batch = self._poll(token, 0.0 if first else self.poll_s)
+                changes = [_change(event) for event in batch.get("events", [])]
+                token = str(batch.get("token", token))
             except Failure as err:
                 if not self._stop.is_set():
                     self._post(self.on_failed, f"event.from failed: {failure_text(err.details)}")
@@ -90,17 +96,12 @@ class EventWatcher:
             except Exception as err:  # an answer of an unexpected shape: say so, not die mute
                 self._post(self.on_failed, f"event.from answered oddly: {type(err).__name__}")
                 return
-            token = str(batch.get("token", token))
-            if first:
-                first = False
-                continue
-            for event in batch.get("events", []):
-                if str(event.get("class", "")).lower() != "vm":
-                    continue
-                snapshot = event.get("snapshot")
-                self._post(
-                    self.on_change,
-                    str(event.get("operation", "")),
-                    str(event.get("ref", "")),
-                    dict(snapshot) if isinstance(snapshot, dict) else None,
-                )
+            if changes or first:
+                self._post(self.on_changes, changes, first)
+            first = False
+
+
+def _change(event: dict[str, Any]) -> Change:
+    snapshot = event.get("snapshot")
+    return (str(event.get("class", "")).lower(), str(event.get("operation", "")),
+            str(event.get("ref", "")), dict(snapshot) if isinstance(snapshot, dict) else None)

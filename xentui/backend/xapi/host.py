@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from xentui.backend.api import HostBackend, ProgressSink
@@ -36,15 +36,20 @@ from xentui.backend.models import (
     NetCounters,
     PassResult,
 )
-from xentui.backend.rates import same_instance
 from xentui.backend.reconnect import start_reconnecting
 from xentui.backend.xapi import actions
+from xentui.backend.xapi.changes import PoolChanges
 from xentui.backend.xapi.credentials import CredentialError, XapiOptions, find_password
 from xentui.backend.xapi.detail import read_detail
-from xentui.backend.xapi.errors import failure_text, translate
+from xentui.backend.xapi.errors import failure_text
 from xentui.backend.xapi.events import EventWatcher
 from xentui.backend.xapi.pool_rates import PoolRates
-from xentui.backend.xapi.records import PoolRecords, is_listed, pool_info, read_pool, vm_sample
+from xentui.backend.xapi.records import (
+    PoolRecords,
+    pool_info,
+    read_pool,
+    vm_sample,
+)
 from xentui.backend.xapi.session import Failure, XapiSession
 from xentui.backend.xapi.uri import PoolAddress, parse_uri
 
@@ -54,21 +59,16 @@ NO_CONSOLE = ("the XenAPI backend has no serial console yet (XAPI offers console
 T = TypeVar("T")
 HISTORY_SECONDS = 600.0
 POOL_SIZE = 6
-_EVENT_WORDS = {
-    ("Halted", "Running"): ("Started", "booted"),
-    ("Suspended", "Running"): ("Started", "resumed"),
-    ("Running", "Halted"): ("Stopped", "shut down"),
-    ("Paused", "Halted"): ("Stopped", "forced off"),
-    ("Running", "Paused"): ("Suspended", "paused"),
-    ("Paused", "Running"): ("Resumed", "unpaused"),
-    ("Running", "Suspended"): ("Stopped", "suspended to disk"),
-}
-
 
 
 def _epoch(value: Any) -> float | None:
     """Epoch seconds of an API datetime (`20240101T12:00:00Z`); None for the epoch."""
-    text = str(getattr(value, "value", value))
+    return _parse_epoch(str(getattr(value, "value", value)))
+
+
+@lru_cache(maxsize=4096)
+def _parse_epoch(text: str) -> float | None:
+    """Each VM's start time is parsed once, not on every pass (strptime is slow)."""
     try:
         t = float(calendar.timegm(time.strptime(text, "%Y%m%dT%H:%M:%SZ")))
     except ValueError:
@@ -76,7 +76,7 @@ def _epoch(value: Any) -> float | None:
     return t if t > 0 else None
 
 
-class XapiHost:
+class XapiHost(PoolChanges):
     """A XenServer / XCP-ng pool as xentui sees it. Listener callbacks run on the loop."""
 
     def __init__(
@@ -116,6 +116,8 @@ class XapiHost:
         self.session: XapiSession | None = None
         self._watcher: EventWatcher | None = None
         self._recs: PoolRecords | None = None
+        self._kept = False
+        """Whether `_recs` is kept current by `event.from` (then a pass reads no records)."""
         self._uuid_of: dict[str, str] = {}
         self._power: dict[str, str] = {}
         self._ops_at: dict[str, float] = {}
@@ -186,7 +188,7 @@ class XapiHost:
             raise ConnectError(msg) from None
         self.session = session
         self._take_records(recs)
-        self._watcher = EventWatcher(events, asyncio.get_running_loop(), self._on_vm_change,
+        self._watcher = EventWatcher(events, asyncio.get_running_loop(), self._on_changes,
                                      self._on_events_failed, poll_s=self.poll_s)
         self._watcher.start()
         mode = "read-only" if self.readonly else "read-write"
@@ -205,6 +207,7 @@ class XapiHost:
         """Forget the sessions; log them out off the loop without waiting for long."""
         watcher, session = self._watcher, self.session
         self._watcher, self.session = None, None
+        self._kept = False
         self.rates.forget()
 
         def release() -> None:
@@ -235,8 +238,11 @@ class XapiHost:
 
     # -- sampling --------------------------------------------------------------------
     def _take_records(self, recs: PoolRecords) -> None:
-        self._recs = recs
         self.info = pool_info(self.uri, recs)
+        if self._kept and recs is self._recs:
+            return  # events keep the VMs' states and allowed operations current
+        if not self._kept:  # a reading never replaces the records events keep current
+            self._recs = recs
         listed = recs.listed()
         self._uuid_of = {ref: str(vm["uuid"]) for ref, vm in recs.vms.items()}
         self._power = {str(vm["uuid"]): str(vm["power_state"]) for vm in listed.values()}
@@ -263,19 +269,36 @@ class XapiHost:
         started = _epoch(metrics.get("start_time")) if metrics and sample.state.active else None
         return DomainFigures(sample, rates, mem_pct, started, self.id)
 
+    async def _pass_records(self, session: XapiSession, started: float) -> PoolRecords:
+        """The records a pass shows: the ones events keep current, with the pool record
+        read again (one small call: it proves the master still answers, and a new
+        master shows at once); read whole until the event thread's first answer is in."""
+        pools: dict[str, Any] = {}
+        try:
+            if self._kept:
+                pools = await self._call(session.call, "pool.get_all_records")
+            else:
+                recs = await self._call(read_pool, session, started)
+        except ConnectionLost as err:
+            self.mark_lost(str(err))
+            raise
+        except Failure as err:
+            raise BackendError(f"reading {self.id} failed: {failure_text(err.details)}"
+                               ) from None
+        if self._kept and self._recs is not None:  # it may have come in meanwhile
+            recs = self._recs
+            recs.at = started
+            for ref, record in pools.items():
+                recs.apply("pool", "mod", ref, dict(record))
+        return recs
+
     async def sample(self) -> PassResult:
         """One pass over the pool; ConnectionLost if the master does not answer."""
         session = self.session
         if session is None or not self.connected:
             raise ConnectionLost(self.status.message or f"not connected to {self.uri}")
         wall, started, t0 = time.time(), time.monotonic(), time.perf_counter()
-        try:
-            recs = await self._call(read_pool, session, started)
-        except ConnectionLost as err:
-            self.mark_lost(str(err))
-            raise
-        except Failure as err:
-            raise BackendError(f"reading {self.id} failed: {failure_text(err.details)}") from None
+        recs = await self._pass_records(session, started)
         self._take_records(recs)
         if self._address is not None:
             await self.rates.refresh(recs, session, self._address)
@@ -291,88 +314,6 @@ class XapiHost:
         self.last = result
         self.history.record(wall, figures)
         return result
-
-    # -- events ----------------------------------------------------------------------
-    def _on_vm_change(self, op: str, ref: str, vm: dict[str, Any] | None) -> None:
-        """A VM changed on the pool (any client): log it, re-read it, tell listeners."""
-        uuid = str(vm["uuid"]) if vm is not None else self._uuid_of.get(ref, "")
-        if not uuid:
-            return
-        self._uuid_of[ref] = uuid
-        if vm is not None and not is_listed(vm):
-            return
-        before = self._power.get(uuid)
-        after = str(vm["power_state"]) if vm is not None else None
-        if vm is not None:
-            self._power[uuid] = str(vm["power_state"])
-            self.caps.ops[uuid] = actions.vm_ops(vm)
-            self._ops_at[uuid] = time.monotonic()
-        words = ("Defined", "created") if op == "add" else ("Undefined", "destroyed") \
-            if op == "del" else _EVENT_WORDS.get((before or "", after or ""))
-        if words is not None:
-            name = str(vm.get("name_label", "")) if vm is not None else (
-                self.last.domains[uuid].name if self.last and uuid in self.last.domains else uuid)
-            event = DomainEvent(self.uri, uuid, name, "lifecycle", words[0], words[1],
-                                time.time(), self.id)
-            for listener in list(self.event_listeners):
-                listener(event)
-        self._pending.add(uuid)
-        if self._flush_task is None or self._flush_task.done():
-            self._flush_task = asyncio.get_running_loop().create_task(self._flush())
-
-    async def _flush(self) -> None:
-        """Re-read the VMs that events named; a burst coalesces into one round."""
-        await asyncio.sleep(0)
-        while self._pending:
-            uuids, self._pending = list(self._pending), set()
-            results = await asyncio.gather(*(self.refresh_domain(u) for u in uuids),
-                                           return_exceptions=True)
-            for uuid, res in zip(uuids, results, strict=True):
-                if isinstance(res, BaseException):
-                    continue
-                for listener in list(self.domain_listeners):
-                    listener(uuid, res)
-
-    def _read_vm(self, session: XapiSession, uuid: str
-                 ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
-        try:
-            ref = session.call("VM.get_by_uuid", uuid)
-            vm = session.call("VM.get_record", ref)
-            metrics = session.call("VM_metrics.get_record", vm["metrics"])
-        except Failure as err:
-            if str(err.details[0]) in ("UUID_INVALID", "HANDLE_INVALID"):
-                return None
-            raise
-        return dict(vm), dict(metrics)
-
-    async def refresh_domain(self, uuid: str) -> DomainFigures | None:
-        """Re-read one VM now; None if it no longer exists (or became a template)."""
-        session = self.session
-        if session is None or not self.connected:
-            raise ConnectionLost(self.status.message)
-        at = time.monotonic()
-        try:
-            found = await self._call(self._read_vm, session, uuid)
-        except Failure as err:
-            raise translate([str(d) for d in err.details], f"re-reading {uuid}") from None
-        last = self.last
-        if found is None or not is_listed(found[0]):
-            self.caps.ops.pop(uuid, None)
-            if last is not None and uuid in last.domains:
-                self.last = replace(last, domains={u: f for u, f in last.domains.items()
-                                                   if u != uuid})
-            return None
-        vm, metrics = found
-        self.caps.ops[uuid] = actions.vm_ops(vm)
-        self._ops_at[uuid] = at
-        self._power[uuid] = str(vm["power_state"])
-        prev, old = self._prev.get(uuid), last.domains.get(uuid) if last else None
-        fig = self._figures(vm, metrics, at, DomainRates())
-        if old is not None and prev is not None and same_instance(prev, fig.sample):
-            fig = replace(fig, rates=old.rates)
-        if last is not None:
-            self.last = replace(last, domains={**last.domains, uuid: fig})
-        return fig
 
     # -- actions and details -----------------------------------------------------------
     def _session(self) -> XapiSession:

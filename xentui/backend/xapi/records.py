@@ -8,6 +8,7 @@ All functions here are pure except `read_pool` (blocking: run it in a worker thr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,8 @@ from xentui.backend.models import DomainSample, DomainState, HostInfo, PoolMembe
 from xentui.backend.xapi.session import XapiSession
 
 Record = dict[str, Any]
+Change = tuple[str, str, str, Record | None]
+"""One `event.from` event: (class in lower case, 'add'/'mod'/'del', ref, record or None)."""
 NULL_REF = "OpaqueRef:NULL"
 
 POWER_STATES = {
@@ -57,10 +60,39 @@ class PoolRecords:
         """The VMs a console shows, by ref."""
         return {ref: vm for ref, vm in self.vms.items() if is_listed(vm)}
 
+    def apply(self, cls: str, op: str, ref: str, snapshot: Record | None) -> None:
+        """One `event.from` change (class in lower case): an `add` or `mod` puts the
+        record, a `del` drops it; classes a pass does not use are ignored."""
+        if cls == "pool":
+            if op != "del" and snapshot is not None:
+                self.pool = snapshot
+            return
+        table = self._tables().get(cls)
+        if table is None:
+            return
+        if op == "del" or snapshot is None:
+            table.pop(ref, None)
+        else:
+            table[ref] = snapshot
+        if cls == "host":
+            self.host_names = {r: str(h.get("name_label", "")) for r, h in self.hosts.items()}
+
+    def _tables(self) -> dict[str, dict[str, Record]]:
+        return {"vm": self.vms, "vm_metrics": self.vm_metrics, "host": self.hosts,
+                "host_metrics": self.host_metrics}
+
     def is_live(self, host_ref: str) -> bool:
         host = self.hosts.get(host_ref)
         metrics = self.host_metrics.get(str(host.get("metrics"))) if host else None
         return bool(metrics and metrics.get("live"))
+
+
+def records_of(changes: Iterable[Change], at: float) -> PoolRecords:
+    """The pool as `event.from`'s first answer (every object, as `add`) gives it."""
+    recs = PoolRecords({}, {}, {}, {}, {}, at)
+    for change in changes:
+        recs.apply(*change)
+    return recs
 
 
 def read_pool(session: XapiSession, at: float) -> PoolRecords:

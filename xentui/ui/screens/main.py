@@ -99,6 +99,9 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.host_wide = False
         self._bindings_key: object = None
+        self._many_seen = False
+        """Whether the Hosts pane was shown for a fleet of several machines (once: the
+        operator may hide it again)."""
 
     @property
     def xapp(self) -> XentuiApp:
@@ -109,7 +112,7 @@ class MainScreen(Screen[None]):
         several = self.xapp.several
         yield HostBar(id="hostbar")
         hosts = HostsPane(id="hosts")
-        hosts.display = several
+        hosts.display = self._many_seen = several
         yield hosts
         columns = fleet_columns(s.columns, several=several, mixed=False)
         table = DomainTable(columns, sort=s.sort, reverse=s.reverse, ascii=s.ascii,
@@ -147,10 +150,16 @@ class MainScreen(Screen[None]):
         self.xapp.flush_early()
 
     def fit_columns(self) -> None:
-        """Show the Type column while the listed domains are both VMs and containers."""
+        """Show the Host column while domains run on more than one machine (and the
+        Hosts pane, once, when a pool's members turn out to be several), and the Type
+        column while they are both VMs and containers."""
+        many = self.xapp.many_machines
+        if many and not self._many_seen:
+            self._many_seen = True
+            self.query_one(HostsPane).display = True
         mixed = kinds_mixed(self.table.figures.values())
         self.table.set_columns(
-            fleet_columns(self.xapp.settings.columns, several=self.xapp.several, mixed=mixed))
+            fleet_columns(self.xapp.settings.columns, several=many, mixed=mixed))
 
     # -- selection and graphs ----------------------------------------------------------
     def selected(self) -> DomainFigures | None:

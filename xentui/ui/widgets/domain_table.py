@@ -239,7 +239,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._pos = {r: i for i, r in enumerate(self._order)}
         longest = max((cell_len(COLUMNS["name"].cell(f)) for f in visible), default=4)
         self._name_width = max(8, min(32, longest))
-        hosts = {f.host for f in self.figures.values()}
+        hosts = {COLUMNS["host"].cell(f) for f in self.figures.values()}
         self._host_width = max(4, min(24, max((cell_len(h) for h in hosts), default=4)))
         self._header = None
         self._lines.clear()
