@@ -1,0 +1,75 @@
+"""Rows first, figures as they come: the domain listing puts every domain's row on
+screen (name, id, state) while the first pass is still reading, with the figures blank,
+not zero; the pass's figures then replace them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import libvirt
+
+from tests.support.pilot_helpers import until
+from tests.ui.conftest import build_app
+from xentui.backend.models import DomainState, PassResult
+from xentui.demo import demo_uri, synthetic_node
+from xentui.ui import format as fmt
+
+GUESTS = 30
+
+
+def row_text(app, uuid: str) -> str:
+    table = app.main.table
+    row = [r.uuid for r in table.order].index(uuid) + 1 - int(table.scroll_offset.y)
+    return table.render_line(row).text
+
+
+def after_state(text: str, state: DomainState) -> list[str]:
+    """The cells right of the State cell."""
+    words = text.split()
+    return words[words.index(state.value) + 1:]
+
+
+async def test_rows_show_before_the_first_pass_and_its_figures_replace_them(
+        tmp_path: Path) -> None:
+    node = tmp_path / "node.xml"
+    node.write_text(synthetic_node(GUESTS))
+    uri = demo_uri(node)
+    app = build_app(uri, per_domain=True)
+    host = app.host
+    full_pass = host.sample
+    release = asyncio.Event()
+
+    async def held_back() -> PassResult:
+        await release.wait()
+        return await full_pass()
+
+    host.sample = held_back  # type: ignore[method-assign]
+    obs = libvirt.open(uri)  # its own copy of the same node: the domains as defined
+    try:
+        truth = {d.UUIDString(): (d.name(), DomainState.from_libvirt(d.state()[0]),
+                                  d.info()[2]) for d in obs.listAllDomains(0)}
+    finally:
+        obs.close()
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = app.main.table
+        await until(pilot, lambda: len(table.order) == GUESTS + 1, 10, "rows from the listing")
+        await pilot.pause()
+        assert app.passes == 0
+        shown = {r.uuid: (f.name, f.sample.state) for r, f in table.figures.items()}
+        assert shown == {u: (name, st) for u, (name, st, _mem) in truth.items()}
+        states = {st for _n, st, _m in truth.values()}
+        assert {DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF} <= states
+        for uuid, (name, st, _mem) in truth.items():
+            text = row_text(app, uuid)
+            assert name in text and st.value in text
+            cells = after_state(text, st)
+            assert cells and set(cells) == {fmt.UNKNOWN}, text  # blank, never a zero
+
+        release.set()
+        await until(pilot, lambda: app.passes >= 1, 10, "the first pass")
+        await pilot.pause()
+        assert not any(f.listed_only for f in table.figures.values())
+        for uuid, (_name, st, mem) in truth.items():
+            if st.active:
+                assert fmt.bytes_kib(mem) in row_text(app, uuid)
