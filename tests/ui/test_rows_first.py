@@ -8,7 +8,10 @@ import asyncio
 from pathlib import Path
 
 import libvirt
+import pytest
+from textual.pilot import Pilot
 
+from tests.support.frozen_app import frozen_app
 from tests.support.pilot_helpers import until
 from tests.ui.conftest import build_app
 from xentui.backend.models import DomainState, PassResult
@@ -73,3 +76,25 @@ async def test_rows_show_before_the_first_pass_and_its_figures_replace_them(
         for uuid, (_name, st, mem) in truth.items():
             if st.active:
                 assert fmt.bytes_kib(mem) in row_text(app, uuid)
+
+
+def test_rows_before_figures_look(snap_compare, monkeypatch: pytest.MonkeyPatch,
+                                  tmp_path: Path) -> None:
+    """The screen while the first pass is still reading: every row, figures '-'."""
+    app = frozen_app(monkeypatch, tmp_path)
+    app.fleet.live = True  # the listing is for a person watching; the pass never lands
+    never = asyncio.Event()
+
+    async def held_forever() -> PassResult:
+        await never.wait()
+        raise AssertionError("the held pass returned")
+
+    app.host.sample = held_forever  # type: ignore[method-assign]
+
+    async def rows_shown(pilot: Pilot[int]) -> None:
+        await until(pilot, lambda: len(app.main.table.order) > 1, 10, "rows from the listing")
+        bar = app.main.query_one("#hostbar")
+        await until(pilot, lambda: "connected" in str(bar.render()), 10, "the header")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(160, 50), run_before=rows_shown)

@@ -295,6 +295,7 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         screen = self.main
         screen.table.set_host_figures(listing.host_id, listing.domains)
         screen.fit_columns()
+        self._show_hosts(listing.host_id)
         screen.bindings_changed()
 
     def _mark_stale(self, host_id: str) -> None:
