@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.backend.conftest import daemon_node
+from tests.support.daemons import PrivateDaemon
 from xentui.backend.errors import ConnectionLost
 from xentui.backend.libvirt.host import LibvirtHost
 from xentui.backend.models import ZERO_UUID, DomainState
@@ -23,12 +25,14 @@ async def test_listing_agrees_with_each_domain(tmp_path: Path) -> None:
     node = tmp_path / "node.xml"
     node.write_text(node_xml([*guests, crashed]))
     host = LibvirtHost(demo_uri(node), per_domain=True, interval=1.0)
+    host.rows_first = True  # in-process the first pass is quick: not listed unless asked
     await host.connect()
     try:
         conn = host.link.conn
         assert conn is not None
         conn.createXML(guest_xml("g-transient", vif=10))
         listing = await host.list_domains()
+        assert listing is not None
         raw = {d.UUIDString(): d for d in conn.listAllDomains(0)}
         assert set(listing.domains) == set(raw)
         for uuid, fig in listing.domains.items():
@@ -56,3 +60,24 @@ async def test_listing_without_a_connection_says_so(tmp_path: Path) -> None:
     host = LibvirtHost(demo_uri(node), per_domain=True)
     with pytest.raises(ConnectionLost):
         await host.list_domains()
+
+
+async def test_listed_first_only_where_the_first_pass_is_slow(testd: PrivateDaemon,
+                                                               tmp_path: Path) -> None:
+    """Over a daemon on the per-domain path a pass is a call per domain: listed first.
+    Bulk statistics or an in-process driver read the figures about as fast: not."""
+    node = tmp_path / "node.xml"
+    node.write_text(node_xml([guest_xml("g", vif=1)]))
+    cases = [(daemon_node(testd, 3), True, True), (daemon_node(testd, 3), False, False),
+             (demo_uri(node), True, False)]
+    for uri, per_domain, listed in cases:
+        host = LibvirtHost(uri, per_domain=per_domain)
+        await host.connect()
+        try:
+            listing = await host.list_domains()
+            assert (listing is not None) is listed, (uri, per_domain)
+            if listing is not None:
+                assert len(listing.domains) == 4 and all(
+                    f.listed_only for f in listing.domains.values())
+        finally:
+            await host.close()

@@ -11,14 +11,12 @@ import libvirt
 import pytest
 from textual.pilot import Pilot
 
+from tests.support.daemons import PrivateDaemon
 from tests.support.frozen_app import frozen_app
 from tests.support.pilot_helpers import until
 from tests.ui.conftest import build_app
 from xentui.backend.models import DomainState, PassResult
-from xentui.demo import demo_uri, synthetic_node
 from xentui.ui import format as fmt
-
-GUESTS = 30
 
 
 def row_text(app, uuid: str) -> str:
@@ -34,11 +32,9 @@ def after_state(text: str, state: DomainState) -> list[str]:
 
 
 async def test_rows_show_before_the_first_pass_and_its_figures_replace_them(
-        tmp_path: Path) -> None:
-    node = tmp_path / "node.xml"
-    node.write_text(synthetic_node(GUESTS))
-    uri = demo_uri(node)
-    app = build_app(uri, per_domain=True)
+        demo_daemon: tuple[PrivateDaemon, libvirt.virConnect]) -> None:
+    daemon, obs = demo_daemon
+    app = build_app(daemon.uri, per_domain=True)  # per-domain over a daemon: a Xen host
     host = app.host
     full_pass = host.sample
     release = asyncio.Event()
@@ -48,15 +44,11 @@ async def test_rows_show_before_the_first_pass_and_its_figures_replace_them(
         return await full_pass()
 
     host.sample = held_back  # type: ignore[method-assign]
-    obs = libvirt.open(uri)  # its own copy of the same node: the domains as defined
-    try:
-        truth = {d.UUIDString(): (d.name(), DomainState.from_libvirt(d.state()[0]),
-                                  d.info()[2]) for d in obs.listAllDomains(0)}
-    finally:
-        obs.close()
+    truth = {d.UUIDString(): (d.name(), DomainState.from_libvirt(d.state()[0]), d.info()[2])
+             for d in obs.listAllDomains(0)}  # read on a second connection
     async with app.run_test(size=(200, 50)) as pilot:
         table = app.main.table
-        await until(pilot, lambda: len(table.order) == GUESTS + 1, 10, "rows from the listing")
+        await until(pilot, lambda: len(table.order) == len(truth), 10, "rows from the listing")
         await pilot.pause()
         assert app.passes == 0
         shown = {r.uuid: (f.name, f.sample.state) for r, f in table.figures.items()}
@@ -83,6 +75,7 @@ def test_rows_before_figures_look(snap_compare, monkeypatch: pytest.MonkeyPatch,
     """The screen while the first pass is still reading: every row, figures '-'."""
     app = frozen_app(monkeypatch, tmp_path)
     app.fleet.live = True  # the listing is for a person watching; the pass never lands
+    app.host.rows_first = True  # in-process, as snapshots are: listed only when asked
     never = asyncio.Event()
 
     async def held_forever() -> PassResult:

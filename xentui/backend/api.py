@@ -115,6 +115,6 @@ class ListsDomainsFirst(Protocol):
     a few listings against a call per domain). The fleet shows that listing as the rows
     while the first pass reads the figures; a backend without it shows the first pass."""
 
-    async def list_domains(self) -> DomainListing:
-        """Every domain's name, id and state, each `listed_only`; ConnectionLost if the
-        link is down."""
+    async def list_domains(self) -> DomainListing | None:
+        """Every domain's name, id and state, each `listed_only`; None where the first
+        pass would be about as quick; ConnectionLost if the link is down."""

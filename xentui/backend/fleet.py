@@ -205,6 +205,8 @@ class Fleet:
             listing = await host.list_domains()
         except BackendError:
             return
+        if listing is None:
+            return
         merged = self._books[host.id].take_listing(listing)
         self._emit(replace(listing, host_id=host.id, domains=dict(merged)))
 

@@ -123,6 +123,9 @@ class LibvirtHost:
         self._closing = False
         self._watched: frozenset[str] | None = None
         self.consoles = HostConsoles(self.id, self.link)
+        self.rows_first: bool | None = None
+        """List the domains before the first pass; None: where that pass is slow (the
+        per-domain path over a daemon, a call per domain against a few listings)."""
 
     # -- connection ------------------------------------------------------------------
     @property
@@ -214,11 +217,15 @@ class LibvirtHost:
             mem_pct = 100.0 * sample.mem_kib / self.info.memory_kib
         return DomainFigures(sample, rates, mem_pct, self._started.get(sample.uuid), self.id)
 
-    async def list_domains(self) -> DomainListing:
-        """Every domain's name, id and state from a few listings (no figures yet)."""
+    async def list_domains(self) -> DomainListing | None:
+        """Every domain's name, id and state from a few listings (no figures yet); None
+        where the first pass is quick anyway (bulk statistics, an in-process driver)."""
         sampler = self._sampler
         if sampler is None or not self.connected:
             raise ConnectionLost(self.status.message or f"not connected to {self.uri}")
+        slow = not sampler.bulk and not in_process(self.uri)
+        if not (slow if self.rows_first is None else self.rows_first):
+            return None
         at = time.monotonic()
         try:
             samples = await self.link.call(read_listing, sampler.conn)
