@@ -2,9 +2,10 @@
 the host's size, so that the rows can be shown before the first pass reads the figures.
 
 A listed `virDomain` carries its name, UUID and id on the client side (an id of -1: shut
-off), so the whole listing costs one call, and running and paused domains are told apart
-by two listings filtered by state. Only an active domain in neither (blocked, crashed,
-suspended, shutting down: few) costs a call of its own. Blocks: run it in a worker thread.
+off), so the whole listing costs one call; running and paused domains are told apart by
+two listings filtered by state, transient ones by a third. Only an active domain in
+neither state listing (blocked, crashed, suspended, shutting down: few) costs a call of
+its own. Blocks: run it in a worker thread.
 """
 
 from __future__ import annotations
