@@ -16,6 +16,7 @@ from xentui.backend.models import (
     DomainDetail,
     DomainEvent,
     DomainFigures,
+    DomainListing,
     DomainSample,
     HostInfo,
     LinkStatus,
@@ -106,3 +107,14 @@ class HostBackend(Protocol):
 
     async def close(self) -> None:
         """Stop reconnecting and release everything."""
+
+
+@runtime_checkable
+class ListsDomainsFirst(Protocol):
+    """A backend that can list its domains much faster than a pass reads them (libvirt:
+    a few listings against a call per domain). The fleet shows that listing as the rows
+    while the first pass reads the figures; a backend without it shows the first pass."""
+
+    async def list_domains(self) -> DomainListing | None:
+        """Every domain's name, id and state, each `listed_only`; None where the first
+        pass would be about as quick; ConnectionLost if the link is down."""

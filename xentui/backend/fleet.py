@@ -4,6 +4,8 @@ Each host's loop runs on its own: a host that hangs or drops delays no other. Th
 carries the host in every record. Readings merge newest-wins by the time they were
 taken, so a pass that read a domain before an event re-read it never puts the older
 state back, and a domain an event found gone is not brought back by such a pass.
+Before a host's first pass, its domain listing (where the backend offers one) puts up
+the rows without figures; any reading with figures replaces such a row, never the reverse.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
-from xentui.backend.api import HostBackend
+from xentui.backend.api import HostBackend, ListsDomainsFirst
 from xentui.backend.errors import BackendError, ConnectError, ConnectionLost, NotAllowed
 from xentui.backend.models import (
     DomainDetail,
     DomainEvent,
     DomainFigures,
+    DomainListing,
     DomainRef,
     DomainUpdate,
     LinkState,
@@ -32,6 +35,7 @@ from xentui.backend.models import (
 
 Record: TypeAlias = (
     PassResult | PassFailure | LinkStatus | DomainEvent | DomainUpdate | MigrationProgress
+    | DomainListing
 )
 Listener = Callable[[Record], object]
 
@@ -48,13 +52,23 @@ class _Book:
     domains: dict[str, DomainFigures] = field(default_factory=dict)
     gone: dict[str, float] = field(default_factory=dict)
 
+    def take_listing(self, listing: DomainListing) -> dict[str, DomainFigures]:
+        """Show listed domains that no reading holds yet (the first pass is still
+        reading their figures); the domains it does not list are not dropped."""
+        for uuid, fig in listing.domains.items():
+            if uuid in self.gone and self.gone[uuid] >= fig.sample.at:
+                continue
+            if not _keeps(self.domains.get(uuid), fig):
+                self.domains[uuid] = fig
+        return self.domains
+
     def take_pass(self, result: PassResult) -> dict[str, DomainFigures]:
         merged: dict[str, DomainFigures] = {}
         for uuid, fig in result.domains.items():
             held = self.domains.get(uuid)
             if uuid in self.gone and self.gone[uuid] >= fig.sample.at:
                 continue  # read before an event found it gone
-            merged[uuid] = held if held is not None and held.sample.at > fig.sample.at else fig
+            merged[uuid] = held if held is not None and _keeps(held, fig) else fig
         for uuid, held in self.domains.items():
             if uuid not in merged and held.sample.at > result.at:
                 merged[uuid] = held  # appeared (an event) after this pass listed domains
@@ -68,11 +82,19 @@ class _Book:
         if fig is None:
             self.gone[uuid] = at
             return self.domains.pop(uuid, None) is not None
-        if held is not None and held.sample.at > fig.sample.at:
+        if _keeps(held, fig):
             return False
         self.gone.pop(uuid, None)
         self.domains[uuid] = fig
         return True
+
+
+def _keeps(held: DomainFigures | None, fig: DomainFigures) -> bool:
+    """Whether the held reading stays over `fig`: the newer one wins, except that a
+    reading with figures always wins over a listed-only one, whatever their times."""
+    if held is None or held.listed_only != fig.listed_only:
+        return held is not None and fig.listed_only
+    return held.sample.at > fig.sample.at
 
 
 class Fleet:
@@ -157,6 +179,8 @@ class Fleet:
             self._emit(PassFailure(host.id, str(err), lost=True))
             if self.live:
                 host.mark_lost(str(err))
+        if self.live and host.connected:
+            await self._list_first(host)
         while not self._closing:
             timeout: float | None = None
             wake.clear()
@@ -170,6 +194,21 @@ class Fleet:
                 await asyncio.wait_for(wake.wait(), timeout)
             except TimeoutError:
                 pass
+
+    async def _list_first(self, host: HostBackend) -> None:
+        """Put the rows on screen from the domain listing before the first pass, where
+        the backend lists faster than it reads; if the listing fails the pass says why,
+        so nothing is reported here."""
+        if not isinstance(host, ListsDomainsFirst):
+            return
+        try:
+            listing = await host.list_domains()
+        except BackendError:
+            return
+        if listing is None:
+            return
+        merged = self._books[host.id].take_listing(listing)
+        self._emit(replace(listing, host_id=host.id, domains=dict(merged)))
 
     async def _pass(self, host: HostBackend) -> None:
         try:

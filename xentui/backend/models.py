@@ -157,6 +157,9 @@ class DomainFigures:
     """Wall-clock time when this instance was first seen running (uptime), if known."""
     host: str = ""
     """The id of the host it was read on."""
+    listed_only: bool = False
+    """Only what the domain listing says (name, id, state): the figures are not read
+    yet. A reading with figures always replaces it; it never replaces such a reading."""
 
     @property
     def uuid(self) -> str:
@@ -237,6 +240,17 @@ class PassResult:
     host_id: str = ""
     at: float = 0.0
     """Monotonic time at the start of the pass (every sample in it was read later)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DomainListing:
+    """A host's domains as its listing shows them before the first pass has read their
+    figures (every one `listed_only`), so that the rows can be shown at once."""
+
+    host_id: str
+    domains: dict[str, DomainFigures]
+    at: float = 0.0
+    """Monotonic time the listing was taken."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from xentui.backend.fleet import Fleet, Record
 from xentui.backend.models import (
     DomainEvent,
     DomainFigures,
+    DomainListing,
     DomainUpdate,
     LinkState,
     LinkStatus,
@@ -41,6 +42,7 @@ from xentui.ui.messages import (
     MigrationProgressed,
     PassDone,
     PassFailed,
+    RowsListed,
 )
 from xentui.ui.migration import MigrationApp
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
@@ -90,7 +92,7 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         self.passes = 0
         """Passes shown, all hosts together."""
         self._last_link_text: dict[str, str] = {}
-        self._early_passes: dict[str, PassDone] = {}
+        self._early_passes: dict[str, PassDone | RowsListed] = {}
         self._early: list[tuple[str, str, float, str]] = []
         self._main_seen = False
         self.clock = time.time
@@ -122,6 +124,8 @@ class XentuiApp(BulkActionsApp, MigrationApp):
             self._changes.figures[rec.ref] = rec.figures
         elif isinstance(rec, MigrationProgress):
             self.post_message(MigrationProgressed(rec))
+        elif isinstance(rec, DomainListing):
+            self.post_message(RowsListed(rec))
 
     @property
     def host(self) -> HostBackend:
@@ -255,7 +259,8 @@ class XentuiApp(BulkActionsApp, MigrationApp):
             self.main.log_pane.add(level, text, when, kind=kind)
         passes, self._early_passes = self._early_passes, {}
         for msg in passes.values():
-            self.call_later(self._pass_done, msg)
+            self.call_later(self._pass_done if isinstance(msg, PassDone) else self._rows_listed,
+                            msg)
 
     # -- passes and links ------------------------------------------------------------
     def poll_now(self) -> None:
@@ -285,6 +290,20 @@ class XentuiApp(BulkActionsApp, MigrationApp):
             where = f" on {result.host_id}" if self.several else ""
             self.report("warn", f"a pass{where} took {result.took_s:.1f} s, longer than the "
                         f"{interval:g} s interval", notify=False)
+
+    @on(RowsListed)
+    def _rows_listed(self, msg: RowsListed) -> None:
+        """The rows from the domain listing, figures blank until the first pass lands."""
+        listing = msg.listing
+        if not self.has_main():
+            if not self._main_seen:
+                self._early_passes.setdefault(listing.host_id, msg)
+            return
+        screen = self.main
+        screen.table.set_host_figures(listing.host_id, listing.domains)
+        screen.fit_columns()
+        self._show_hosts(listing.host_id)
+        screen.bindings_changed()
 
     def _mark_stale(self, host_id: str) -> None:
         """Keep a lost host's last figures on screen, marked stale."""

@@ -8,6 +8,7 @@ from textual.message import Message
 from xentui.backend.models import (
     DomainEvent,
     DomainFigures,
+    DomainListing,
     DomainRef,
     LinkStatus,
     MigrationProgress,
@@ -24,6 +25,14 @@ class PassDone(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, PassDone) and message.result.host_id == self.result.host_id
+
+
+class RowsListed(Message):
+    """A host's domains as listed before its first pass: rows without figures yet."""
+
+    def __init__(self, listing: DomainListing) -> None:
+        super().__init__()
+        self.listing = listing
 
 
 class PassFailed(Message):

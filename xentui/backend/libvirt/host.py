@@ -39,6 +39,7 @@ from xentui.backend.libvirt.consoles import HostConsoles
 from xentui.backend.libvirt.detail import read_detail
 from xentui.backend.libvirt.hostinfo import read_host_info, refresh_host_info
 from xentui.backend.libvirt.jobs import JobFigures, abort_job, progress, read_job
+from xentui.backend.libvirt.listing import read_listing
 from xentui.backend.libvirt.migration import flags_for, migrate
 from xentui.backend.libvirt.sampler import Sampler, sample_one
 from xentui.backend.models import (
@@ -47,6 +48,7 @@ from xentui.backend.models import (
     DomainEvent,
     DomainFigures,
     DomainKind,
+    DomainListing,
     DomainRates,
     DomainSample,
     HostInfo,
@@ -121,6 +123,9 @@ class LibvirtHost:
         self._closing = False
         self._watched: frozenset[str] | None = None
         self.consoles = HostConsoles(self.id, self.link)
+        self.rows_first: bool | None = None
+        """List the domains before the first pass; None: where that pass is slow (the
+        per-domain path over a daemon, a call per domain against a few listings)."""
 
     # -- connection ------------------------------------------------------------------
     @property
@@ -211,6 +216,27 @@ class LibvirtHost:
         if sample.mem_kib is not None and self.info is not None and self.info.memory_kib:
             mem_pct = 100.0 * sample.mem_kib / self.info.memory_kib
         return DomainFigures(sample, rates, mem_pct, self._started.get(sample.uuid), self.id)
+
+    async def list_domains(self) -> DomainListing | None:
+        """Every domain's name, id and state from a few listings (no figures yet); None
+        where the first pass is quick anyway (bulk statistics, an in-process driver)."""
+        sampler = self._sampler
+        if sampler is None or not self.connected:
+            raise ConnectionLost(self.status.message or f"not connected to {self.uri}")
+        slow = not sampler.bulk and not in_process(self.uri)
+        if not (slow if self.rows_first is None else self.rows_first):
+            return None
+        at = time.monotonic()
+        try:
+            samples = await self.link.call(read_listing, sampler.conn)
+        except libvirt.libvirtError as err:
+            raise BackendError(f"listing {self.uri} failed: {' '.join(str(err).split())}"
+                               ) from err
+        kind = DomainKind.CONTAINER if self.caps is not None and self.caps.containers else None
+        figures = {s.uuid: DomainFigures(s if kind is None else replace(s, kind=kind),
+                                         DomainRates(), host=self.id, listed_only=True)
+                   for s in samples}
+        return DomainListing(self.id, figures, at)
 
     async def sample(self) -> PassResult:
         """One pass over every domain; ConnectionLost if the link is down."""
