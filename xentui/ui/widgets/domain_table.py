@@ -16,12 +16,13 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from xentui.backend.models import DomainFigures, DomainRef, DomainState
+from xentui.ui.cell_diff import segment_spans
 from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
 
 STATE_STYLES = {
@@ -123,6 +124,11 @@ class DomainTable(ScrollView, can_focus=True):
         self.marked: set[DomainRef] = set()
         """Domains marked for a bulk action; the mark gutter shows while any is marked."""
         self._shown: list[DomainRef] | None = None
+        self._painted: dict[int, Strip | None] = {}
+        """Each line as last drawn (uncropped; None: blank), so that a change marks
+        dirty only the cells that differ from it."""
+        self._painted_at: tuple[int, int, int, int] = (-1, -1, -1, -1)
+        """Scroll offset and size the painted lines were drawn at."""
 
     # -- model -----------------------------------------------------------------------
     @property
@@ -246,7 +252,7 @@ class DomainTable(ScrollView, can_focus=True):
         width = sum(self._width(c) + 1 for c in self.columns) + self._gutter()
         self.virtual_size = Size(width, len(self._order) + 1)
         self._restore_cursor()
-        self.refresh()
+        self._repaint_changed()
 
     def _restore_cursor(self) -> None:
         before = self.selected
@@ -267,7 +273,7 @@ class DomainTable(ScrollView, can_focus=True):
         if any(
             (c := self._lines.get(r)) is None or c.fig is not self.figures.get(r) for r in shown
         ):
-            self.refresh()
+            self._repaint_changed()
         if shown != self._shown:
             self._shown = shown
             self.post_message(self.ShownChanged(shown))
@@ -354,7 +360,7 @@ class DomainTable(ScrollView, can_focus=True):
         if old != self.selected:
             self.post_message(self.SelectionChanged(self.selected))
         self._scroll_to_cursor()
-        self.refresh()
+        self._repaint_changed()
 
     def _scroll_to_cursor(self) -> None:
         rows = max(1, self.size.height - 1)
@@ -435,18 +441,61 @@ class DomainTable(ScrollView, can_focus=True):
             strip = strip.apply_style(CURSOR)
         return strip
 
+    def _geometry(self) -> tuple[int, int, int, int]:
+        return (int(self.scroll_offset.x), int(self.scroll_offset.y), self.size.width,
+                self.size.height)
+
+    def _repaint_changed(self) -> None:
+        """Mark dirty only the cells of the lines on screen that differ from what was
+        drawn there: a pass then writes the figures that moved, not whole rows."""
+        if not self.is_mounted:
+            return
+        if self._geometry() != self._painted_at:
+            self.refresh()
+            return
+        sx, _sy, width, height = self._painted_at
+        regions: list[Region] = []
+        for y in range(height):
+            new = self._full_line(y)
+            old = self._painted.get(y, _UNKNOWN)
+            if old is new:
+                continue
+            if old is None or new is None or old is _UNKNOWN:
+                regions.append(Region(0, y, width, 1))
+                continue
+            assert isinstance(old, Strip)
+            span_w = max(old.cell_length, new.cell_length)
+            for x, w in segment_spans(list(old), list(new), span_w):
+                x0, x1 = max(0, x - sx), min(width, x + w - sx)
+                if x1 > x0:
+                    regions.append(Region(x0, y, x1 - x0, 1))
+        if regions:
+            self.refresh(*regions)
+
     def render_line(self, y: int) -> Strip:
+        geometry = self._geometry()
+        if geometry != self._painted_at:
+            self._painted.clear()
+            self._painted_at = geometry
+        line = self._full_line(y)
+        self._painted[y] = line
         width = self.size.width
+        if line is None:
+            return Strip.blank(width)
         sx = int(self.scroll_offset.x)
+        return line.crop_extend(sx, sx + width, None)
+
+    def _full_line(self, y: int) -> Strip | None:
+        """Line `y` of the pane, uncropped (None: blank)."""
         if y == 0:
-            return self._header_strip().crop_extend(sx, sx + width, None)
+            return self._header_strip()
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self._order):
-            return Strip.blank(width)
+            return None
         ref = self._order[index]
         fig = self.figures.get(ref)
         if fig is None:  # gone since the order was worked out; the new order is due
-            return Strip.blank(width)
+            return None
         selected = index == self.cursor
         stale = ref.host in self.stale_hosts
         marked = ref in self.marked
@@ -459,4 +508,8 @@ class DomainTable(ScrollView, can_focus=True):
             self._lines[ref] = cached
             if len(self._lines) > 4 * max(self.size.height, 10):
                 self._lines = {ref: cached}
-        return cached.strip.crop_extend(sx, sx + width, None)
+        return cached.strip
+
+
+_UNKNOWN = Strip([])
+"""A line not drawn since the geometry changed (told apart from a blank one)."""

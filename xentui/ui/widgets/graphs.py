@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
+from textual.geometry import Region
 from textual.widget import Widget
 
 from xentui.backend.history import METRICS, History, Series
 from xentui.ui import format as fmt
+from xentui.ui.cell_diff import text_spans
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 ASCII_STEPS = ".:|#"
@@ -336,7 +338,9 @@ class PerformanceView(Widget):
         self._top = 5
         self._drawn_key: tuple[object, ...] | None = None
         self._cache_key: tuple[object, ...] | None = None
-        self._cache: Text = Text()
+        self._cache: list[Text] = []
+        self._shown: tuple[tuple[int, int], list[Text]] | None = None
+        """The lines last drawn and the size they were drawn at."""
         self.paints = 0
         """How many times the graphs were rebuilt (for tests and benchmarks)."""
 
@@ -365,11 +369,28 @@ class PerformanceView(Widget):
         self.refresh_graphs(force=True)
 
     def refresh_graphs(self, force: bool = False) -> None:
-        """Repaint if on screen and new data arrived since the last paint; cheap otherwise."""
+        """Repaint if on screen and new data arrived since the last paint; cheap otherwise.
+        Only the cells that differ from the lines drawn are marked dirty: a graph that
+        gains a column rewrites the columns whose marks moved, not the pane."""
         if not self._on_screen():
             return
         if force or self._data_key() != self._drawn_key:
+            self._repaint_changed()
+
+    def _repaint_changed(self) -> None:
+        width, height = self.content_size.width, self.content_size.height
+        if self._shown is None or self._shown[0] != (width, height):
             self.refresh()
+            return
+        before, after = self._shown[1], self._lines(width, height)
+        regions = [
+            Region(x, y, w, 1)
+            for y in range(max(len(before), len(after)))
+            for x, w in text_spans(before[y] if y < len(before) else None,
+                                   after[y] if y < len(after) else Text(), width)
+        ]
+        if regions:
+            self.refresh(*regions)
 
     def _on_screen(self) -> bool:
         if not self.is_mounted or not self.display:
@@ -391,13 +412,19 @@ class PerformanceView(Widget):
 
     def render(self) -> Text:
         width, height = self.content_size.width, self.content_size.height
+        lines = self._lines(width, height)
+        self._shown = ((width, height), lines)
+        self._drawn_key = self._data_key()
+        return Text("\n").join(lines)
+
+    def _lines(self, width: int, height: int) -> list[Text]:
+        """The pane's lines for this size and the data now (built again only on a change)."""
         data_key = self._data_key()
         key = (data_key, width, height, self._ascii, self._title, tuple(self._names.items()))
         if key != self._cache_key:
-            self._cache = Text("\n").join(self._build(width, height))
+            self._cache = self._build(width, height)
             self._cache_key = key
             self.paints += 1
-        self._drawn_key = data_key
         return self._cache
 
     def _build(self, width: int, height: int) -> list[Text]:
