@@ -88,3 +88,20 @@ def text_spans(old: Text | None, new: Text, width: int) -> list[Span]:
     if len(a) != len(b):
         runs.append((common, max(len(a), len(b)) - common))
     return merge(runs)
+
+
+def multiline_spans(old: Text | None, new: Text, width: int) -> list[tuple[int, int, int]]:
+    """Changed (line, x, width) spans between two Texts of several lines. Where their
+    styles sit at the same offsets, line by line as `text_spans` does; else every line
+    whole (a style moved with the text)."""
+    lines = new.plain.split("\n")
+    if old is None or old.spans != new.spans or old.style != new.style:
+        count = len(lines) if old is None else max(len(lines), old.plain.count("\n") + 1)
+        return [(y, 0, width) for y in range(count)]
+    before = old.plain.split("\n")
+    out: list[tuple[int, int, int]] = []
+    for y in range(max(len(before), len(lines))):
+        a = Text(before[y]) if y < len(before) else Text()
+        b = Text(lines[y]) if y < len(lines) else Text()
+        out.extend((y, x, w) for x, w in text_spans(a, b, width))
+    return out

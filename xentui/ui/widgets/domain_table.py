@@ -39,6 +39,7 @@ HOT = Style(color="red", bold=True)
 HEADER = Style(bold=True, underline=True)
 CURSOR = Style(reverse=True)
 DIM = Style(dim=True)
+PLAIN = Style()
 
 
 MARKED = Style(color="yellow", bold=True)
@@ -424,14 +425,14 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _row_strip(self, fig: DomainFigures, selected: bool, stale: bool, marked: bool) -> Strip:
         state = fig.sample.state
-        base = DIM if state in (DomainState.SHUTOFF, DomainState.NOSTATE) or stale else None
+        base = DIM if not state.active or stale else None
         segs: list[Segment] = []
         if self.marked:
             segs.append(Segment(("* " if self.ascii else "● ") if marked else "  ", MARKED))
         for col in self.columns:
-            style = base or Style()
+            style = base or PLAIN
             if col.key == "state":
-                style = STATE_STYLES[state] + (base or Style())
+                style = STATE_STYLES[state] + style
             elif col.hot is not None and col.hot(fig):
                 style = HOT
             segs.append(Segment(self._cell(col.cell(fig), col), style))
@@ -453,10 +454,10 @@ class DomainTable(ScrollView, can_focus=True):
         if self._geometry() != self._painted_at:
             self.refresh()
             return
-        sx, _sy, width, height = self._painted_at
+        sx, top, width, height = self._painted_at
         regions: list[Region] = []
         for y in range(height):
-            new = self._full_line(y)
+            new = self._full_line(y, top, height)
             old = self._painted.get(y, _UNKNOWN)
             if old is new:
                 continue
@@ -477,19 +478,18 @@ class DomainTable(ScrollView, can_focus=True):
         if geometry != self._painted_at:
             self._painted.clear()
             self._painted_at = geometry
-        line = self._full_line(y)
+        sx, top, width, height = geometry
+        line = self._full_line(y, top, height)
         self._painted[y] = line
-        width = self.size.width
         if line is None:
             return Strip.blank(width)
-        sx = int(self.scroll_offset.x)
         return line.crop_extend(sx, sx + width, None)
 
-    def _full_line(self, y: int) -> Strip | None:
-        """Line `y` of the pane, uncropped (None: blank)."""
+    def _full_line(self, y: int, top: int, height: int) -> Strip | None:
+        """Line `y` of the pane scrolled to row `top`, uncropped (None: blank)."""
         if y == 0:
             return self._header_strip()
-        index = int(self.scroll_offset.y) + y - 1
+        index = top + y - 1
         if index >= len(self._order):
             return None
         ref = self._order[index]
@@ -506,7 +506,7 @@ class DomainTable(ScrollView, can_focus=True):
             cached = _CachedLine(fig, selected, stale, marked,
                                  self._row_strip(fig, selected, stale, marked))
             self._lines[ref] = cached
-            if len(self._lines) > 4 * max(self.size.height, 10):
+            if len(self._lines) > 4 * max(height, 10):
                 self._lines = {ref: cached}
         return cached.strip
 

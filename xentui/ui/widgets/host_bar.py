@@ -14,7 +14,7 @@ from textual.widget import Widget
 from xentui.backend.api import HostBackend
 from xentui.backend.models import LinkState, LinkStatus, PassResult
 from xentui.ui import format as fmt
-from xentui.ui.cell_diff import text_spans
+from xentui.ui.cell_diff import multiline_spans
 
 _LINK_STYLE = {
     LinkState.CONNECTED: "green",
@@ -140,15 +140,7 @@ class HostBar(Widget):
             self.refresh()
             return
         width = self.content_size.width
-        before, after = old.split("\n"), text.split("\n")
-        regions = [
-            Region(x, y, w, 1)
-            for y in range(max(len(before), len(after)))
-            for x, w in (
-                text_spans(before[y] if y < len(before) else None,
-                           after[y] if y < len(after) else Text(), width)
-            )
-        ]
+        regions = [Region(x, y, w, 1) for y, x, w in multiline_spans(old, text, width)]
         if regions:
             self.refresh(*regions)
 
