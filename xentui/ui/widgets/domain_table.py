@@ -166,9 +166,10 @@ class DomainTable(ScrollView, can_focus=True):
         for ref in gone:
             del self.figures[ref]
             self._keys.pop(ref, None)
+        held = {r.uuid: r for r in self._host_refs.get(host, ())}
         refs = []
         for uuid, fig in figures.items():
-            ref = DomainRef(host, uuid)
+            ref = held.get(uuid) or DomainRef(host, uuid)
             refs.append(ref)
             self.figures[ref] = fig
             key = self._sort_key(fig)

@@ -15,6 +15,8 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from xentui.backend.history import METRICS, History, Series
@@ -341,6 +343,7 @@ class PerformanceView(Widget):
         self._cache: list[Text] = []
         self._shown: tuple[tuple[int, int], list[Text]] | None = None
         """The lines last drawn and the size they were drawn at."""
+        self._strips: dict[int, Strip] = {}
         self.paints = 0
         """How many times the graphs were rebuilt (for tests and benchmarks)."""
 
@@ -411,11 +414,26 @@ class PerformanceView(Widget):
         return (id(h), self._mode, self._uuid, self._top, len(times), times[-1] if times else 0.0)
 
     def render(self) -> Text:
+        """The pane as one Text (what render_line draws line by line)."""
+        return Text("\n").join(self._lines(self.content_size.width, self.content_size.height))
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y`, each built line turned into a Strip once (as Textual would turn the
+        whole pane): a refresh of a few cells renders only the lines they are on."""
         width, height = self.content_size.width, self.content_size.height
         lines = self._lines(width, height)
-        self._shown = ((width, height), lines)
+        if self._shown is None or self._shown[1] is not lines or self._shown[0] != (
+                width, height):
+            self._shown = ((width, height), lines)
+            self._strips = {}
         self._drawn_key = self._data_key()
-        return Text("\n").join(lines)
+        strip = self._strips.get(y)
+        if strip is None:
+            strips = (Visual.to_strips(self, visualize(self, lines[y]), width, 1,
+                                       self.visual_style) if y < len(lines) else [])
+            strip = strips[0] if strips else Strip.blank(width, self.visual_style.rich_style)
+            self._strips[y] = strip
+        return strip
 
     def _lines(self, width: int, height: int) -> list[Text]:
         """The pane's lines for this size and the data now (built again only on a change)."""
