@@ -15,7 +15,10 @@ from textual.app import App
 from tests.support.pilot_helpers import ready, until
 from tests.support.terminal_grid import TerminalGrid
 from tests.ui.conftest import build_app
+from xentui.config import Settings
 from xentui.demo import demo_uri, synthetic_node
+from xentui.demo.host import demo_fleet
+from xentui.ui.app import XentuiApp
 
 SIZE = (160, 50)
 
@@ -33,6 +36,15 @@ def feed_grid(monkeypatch: pytest.MonkeyPatch) -> TerminalGrid:
 
     monkeypatch.setattr(App, "_display", display)
     return grid
+
+
+async def settle(pilot: Any, grid: TerminalGrid) -> None:
+    """Let the app draw until nothing more is written."""
+    for _ in range(50):
+        written = grid.written
+        await pilot.pause(0.05)
+        if grid.written == written:
+            return
 
 
 async def test_partial_updates_leave_the_screen_a_full_repaint_draws(
@@ -69,8 +81,7 @@ async def test_partial_updates_leave_the_screen_a_full_repaint_draws(
         for widget in app.screen.walk_children(with_self=True):
             widget.refresh()
         before = grid.written
-        await pilot.pause()
-        await pilot.pause()
+        await settle(pilot, grid)
         repaint_bytes = grid.written - before
 
     assert "Name" in "".join(grid.lines())
@@ -78,3 +89,37 @@ async def test_partial_updates_leave_the_screen_a_full_repaint_draws(
     # the figures of the rows on screen change each pass, yet a pass writes a small part
     # of what drawing the same screen whole writes
     assert 0 < pass_bytes < repaint_bytes / 10
+
+
+async def test_a_fleet_pass_rewrites_the_hosts_pane_cells_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo fleet: three hosts, the Hosts pane shown, every guest's figures moving."""
+    grid = feed_grid(monkeypatch)
+    app = XentuiApp(demo_fleet(interval=3600.0, past_s=0), Settings(), live=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.passes >= 3)
+        await pilot.pause()
+        for _ in range(4):
+            done = app.passes
+            app.poll_now()
+            await until(pilot, lambda: app.passes >= done + 3)  # noqa: B023
+            await pilot.pause()
+        before = grid.written
+        done = app.passes
+        app.poll_now()
+        await until(pilot, lambda: app.passes >= done + 3)
+        await pilot.pause()
+        pass_bytes = grid.written - before
+        after_passes = [list(row) for row in grid.cells]
+
+        for widget in app.screen.walk_children(with_self=True):
+            widget.refresh()
+        before = grid.written
+        await settle(pilot, grid)
+        repaint_bytes = grid.written - before
+
+    assert "Hosts" in "".join(grid.lines())
+    assert grid.cells == after_passes
+    # rewriting the Hosts pane's rows whole on each host's pass alone is a tenth of it
+    assert 0 < pass_bytes < repaint_bytes / 40
