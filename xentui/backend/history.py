@@ -40,7 +40,7 @@ class Series:
     values: list[float]
 
     def known(self) -> list[float]:
-        return [v for v in self.values if not math.isnan(v)]
+        return [v for v in self.values if v == v]  # NaN is the one value unequal to itself
 
     @property
     def current(self) -> float | None:

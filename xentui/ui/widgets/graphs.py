@@ -43,13 +43,14 @@ def resample(values: Sequence[float], width: int) -> list[float]:
     long input is bucketed keeping each bucket's peak (a spike never disappears)."""
     if width <= 0:
         return []
-    clean = [float(v) if _finite(float(v)) else NAN for v in values]
+    # v - v is 0.0 for finite values only (NaN for NaN and the infinities)
+    clean = [v if v - v == 0.0 else NAN for v in map(float, values)]
     n = len(clean)
     if n <= width:
         return [NAN] * (width - n) + clean
     out: list[float] = []
     for i in range(width):
-        bucket = [v for v in clean[i * n // width : (i + 1) * n // width] if not math.isnan(v)]
+        bucket = [v for v in clean[i * n // width : (i + 1) * n // width] if v == v]
         out.append(max(bucket) if bucket else NAN)
     return out
 
@@ -72,7 +73,7 @@ def render_graph(
     if height == 0:
         return []
     cols = resample(values, width)
-    known = [v for v in cols if not math.isnan(v)]
+    known = [v for v in cols if v == v]
     top = vmax if vmax is not None and _finite(vmax) and vmax > 0 else max(known, default=0.0)
     if top <= 0:
         top = 1.0
@@ -80,7 +81,7 @@ def render_graph(
     steps = len(glyphs)
     units: list[int] = []
     for v in cols:
-        if math.isnan(v) or v <= 0:
+        if v != v or v <= 0:
             units.append(0)
             continue
         u = round(min(v / top, 1.0) * height * steps)
