@@ -16,14 +16,14 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from xentui.backend.models import DomainFigures, DomainRef, DomainState
-from xentui.ui.cell_diff import segment_spans
 from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
+from xentui.ui.painted import PaintedLines
 
 STATE_STYLES = {
     DomainState.RUNNING: Style(color="green"),
@@ -125,11 +125,7 @@ class DomainTable(ScrollView, can_focus=True):
         self.marked: set[DomainRef] = set()
         """Domains marked for a bulk action; the mark gutter shows while any is marked."""
         self._shown: list[DomainRef] | None = None
-        self._painted: dict[int, Strip | None] = {}
-        """Each line as last drawn (uncropped; None: blank), so that a change marks
-        dirty only the cells that differ from it."""
-        self._painted_at: tuple[int, int, int, int] = (-1, -1, -1, -1)
-        """Scroll offset and size the painted lines were drawn at."""
+        self._painted = PaintedLines()
 
     # -- model -----------------------------------------------------------------------
     @property
@@ -452,36 +448,19 @@ class DomainTable(ScrollView, can_focus=True):
         drawn there: a pass then writes the figures that moved, not whole rows."""
         if not self.is_mounted:
             return
-        if self._geometry() != self._painted_at:
+        geometry = self._geometry()
+        _sx, top, _width, height = geometry
+        regions = self._painted.changed(geometry, lambda y: self._full_line(y, top, height))
+        if regions is None:
             self.refresh()
-            return
-        sx, top, width, height = self._painted_at
-        regions: list[Region] = []
-        for y in range(height):
-            new = self._full_line(y, top, height)
-            old = self._painted.get(y, _UNKNOWN)
-            if old is new:
-                continue
-            if old is None or new is None or old is _UNKNOWN:
-                regions.append(Region(0, y, width, 1))
-                continue
-            assert isinstance(old, Strip)
-            span_w = max(old.cell_length, new.cell_length)
-            for x, w in segment_spans(list(old), list(new), span_w):
-                x0, x1 = max(0, x - sx), min(width, x + w - sx)
-                if x1 > x0:
-                    regions.append(Region(x0, y, x1 - x0, 1))
-        if regions:
+        elif regions:
             self.refresh(*regions)
 
     def render_line(self, y: int) -> Strip:
         geometry = self._geometry()
-        if geometry != self._painted_at:
-            self._painted.clear()
-            self._painted_at = geometry
         sx, top, width, height = geometry
         line = self._full_line(y, top, height)
-        self._painted[y] = line
+        self._painted.drawn(geometry, y, line)
         if line is None:
             return Strip.blank(width)
         return line.crop_extend(sx, sx + width, None)
@@ -510,7 +489,3 @@ class DomainTable(ScrollView, can_focus=True):
             if len(self._lines) > 4 * max(height, 10):
                 self._lines = {ref: cached}
         return cached.strip
-
-
-_UNKNOWN = Strip([])
-"""A line not drawn since the geometry changed (told apart from a blank one)."""
