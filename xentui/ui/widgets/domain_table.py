@@ -164,13 +164,16 @@ class DomainTable(ScrollView, can_focus=True):
             self._keys.pop(ref, None)
         held = {r.uuid: r for r in self._host_refs.get(host, ())}
         refs = []
+        shown, keys, sort_key = self.figures, self._keys, self._sort_key
         for uuid, fig in figures.items():
-            ref = held.get(uuid) or DomainRef(host, uuid)
+            ref = held.get(uuid)
+            if ref is None:
+                ref = DomainRef(host, uuid)
             refs.append(ref)
-            self.figures[ref] = fig
-            key = self._sort_key(fig)
-            if self._keys.get(ref) != key:
-                self._keys[ref] = key
+            shown[ref] = fig
+            key = sort_key(fig)
+            if keys.get(ref) != key:
+                keys[ref] = key
                 reorder = True
         self._host_refs[host] = refs
         was_stale = host in self.stale_hosts
