@@ -166,9 +166,8 @@ class DomainTable(ScrollView, can_focus=True):
         refs = []
         shown, keys, sort_key = self.figures, self._keys, self._sort_key
         for uuid, fig in figures.items():
-            ref = held.get(uuid)
-            if ref is None:
-                ref = DomainRef(host, uuid)
+            known = held.get(uuid)
+            ref = DomainRef(host, uuid) if known is None else known
             refs.append(ref)
             shown[ref] = fig
             key = sort_key(fig)
