@@ -25,12 +25,11 @@ METRICS: tuple[str, ...] = (
 NAN = float("nan")
 
 
-def _value(fig: DomainFigures, metric: str) -> float:
-    if metric == "mem_kib":
-        raw = fig.sample.mem_kib
-    else:
-        raw = getattr(fig.rates, metric)
-    return NAN if raw is None else float(raw)
+def _values(fig: DomainFigures) -> tuple[float | int | None, ...]:
+    """The figures of METRICS, in its order (None: unknown)."""
+    r = fig.rates
+    return (r.cpu_pct, fig.sample.mem_kib, r.disk_rd_bps, r.disk_wr_bps, r.net_rx_bps,
+            r.net_tx_bps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +40,7 @@ class Series:
     values: list[float]
 
     def known(self) -> list[float]:
-        return [v for v in self.values if not math.isnan(v)]
+        return [v for v in self.values if v == v]  # NaN is the one value unequal to itself
 
     @property
     def current(self) -> float | None:
@@ -95,8 +94,9 @@ class History:
             if ring is None:
                 ring = array("f", [NAN]) * (cap * len(METRICS))
                 self._rings[uuid] = ring
-            for m, metric in enumerate(METRICS):
-                ring[m * cap + slot] = _value(fig, metric)
+            for at_m, raw in zip(range(slot, slot + cap * len(METRICS), cap), _values(fig),
+                                 strict=True):
+                ring[at_m] = NAN if raw is None else raw
         self._passes += 1
 
     def _order(self) -> list[int]:

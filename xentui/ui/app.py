@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 
+from rich.console import RenderableType
 from textual import events, on
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -34,6 +35,7 @@ from xentui.config import HostEntry, Settings, load_settings, log_path
 from xentui.logfile import JsonLineLog
 from xentui.ui import format as fmt
 from xentui.ui.bulk import BulkActionsApp
+from xentui.ui.chops import cropped
 from xentui.ui.keymap import check_keymap
 from xentui.ui.messages import (
     DomainsChanged,
@@ -168,6 +170,10 @@ class XentuiApp(BulkActionsApp, MigrationApp):
             self._held_for_filter = False
             if self.type_ahead.holding:
                 self.type_ahead.replay(self)
+
+    def _display(self, screen: Screen, renderable: RenderableType | None) -> None:  # type: ignore[type-arg]
+        """Partial updates write only their dirty cells (see `CroppedChops`)."""
+        super()._display(screen, cropped(renderable))
 
     def _handle_exception(self, error: Exception) -> None:
         """Textual's command palette can look for its own list after it has closed when

@@ -23,6 +23,7 @@ from textual.strip import Strip
 
 from xentui.backend.models import DomainFigures, DomainRef, DomainState
 from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
+from xentui.ui.painted import PaintedLines
 
 STATE_STYLES = {
     DomainState.RUNNING: Style(color="green"),
@@ -38,6 +39,7 @@ HOT = Style(color="red", bold=True)
 HEADER = Style(bold=True, underline=True)
 CURSOR = Style(reverse=True)
 DIM = Style(dim=True)
+PLAIN = Style()
 
 
 MARKED = Style(color="yellow", bold=True)
@@ -123,6 +125,7 @@ class DomainTable(ScrollView, can_focus=True):
         self.marked: set[DomainRef] = set()
         """Domains marked for a bulk action; the mark gutter shows while any is marked."""
         self._shown: list[DomainRef] | None = None
+        self._painted = PaintedLines()
 
     # -- model -----------------------------------------------------------------------
     @property
@@ -159,14 +162,17 @@ class DomainTable(ScrollView, can_focus=True):
         for ref in gone:
             del self.figures[ref]
             self._keys.pop(ref, None)
+        held = {r.uuid: r for r in self._host_refs.get(host, ())}
         refs = []
+        shown, keys, sort_key = self.figures, self._keys, self._sort_key
         for uuid, fig in figures.items():
-            ref = DomainRef(host, uuid)
+            known = held.get(uuid)
+            ref = DomainRef(host, uuid) if known is None else known
             refs.append(ref)
-            self.figures[ref] = fig
-            key = self._sort_key(fig)
-            if self._keys.get(ref) != key:
-                self._keys[ref] = key
+            shown[ref] = fig
+            key = sort_key(fig)
+            if keys.get(ref) != key:
+                keys[ref] = key
                 reorder = True
         self._host_refs[host] = refs
         was_stale = host in self.stale_hosts
@@ -246,7 +252,7 @@ class DomainTable(ScrollView, can_focus=True):
         width = sum(self._width(c) + 1 for c in self.columns) + self._gutter()
         self.virtual_size = Size(width, len(self._order) + 1)
         self._restore_cursor()
-        self.refresh()
+        self._repaint_changed()
 
     def _restore_cursor(self) -> None:
         before = self.selected
@@ -267,7 +273,7 @@ class DomainTable(ScrollView, can_focus=True):
         if any(
             (c := self._lines.get(r)) is None or c.fig is not self.figures.get(r) for r in shown
         ):
-            self.refresh()
+            self._repaint_changed()
         if shown != self._shown:
             self._shown = shown
             self.post_message(self.ShownChanged(shown))
@@ -354,7 +360,7 @@ class DomainTable(ScrollView, can_focus=True):
         if old != self.selected:
             self.post_message(self.SelectionChanged(self.selected))
         self._scroll_to_cursor()
-        self.refresh()
+        self._repaint_changed()
 
     def _scroll_to_cursor(self) -> None:
         rows = max(1, self.size.height - 1)
@@ -418,14 +424,14 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _row_strip(self, fig: DomainFigures, selected: bool, stale: bool, marked: bool) -> Strip:
         state = fig.sample.state
-        base = DIM if state in (DomainState.SHUTOFF, DomainState.NOSTATE) or stale else None
+        base = DIM if not state.active or stale else None
         segs: list[Segment] = []
         if self.marked:
             segs.append(Segment(("* " if self.ascii else "● ") if marked else "  ", MARKED))
         for col in self.columns:
-            style = base or Style()
+            style = base or PLAIN
             if col.key == "state":
-                style = STATE_STYLES[state] + (base or Style())
+                style = STATE_STYLES[state] + style
             elif col.hot is not None and col.hot(fig):
                 style = HOT
             segs.append(Segment(self._cell(col.cell(fig), col), style))
@@ -435,18 +441,43 @@ class DomainTable(ScrollView, can_focus=True):
             strip = strip.apply_style(CURSOR)
         return strip
 
+    def _geometry(self) -> tuple[int, int, int, int]:
+        return (int(self.scroll_offset.x), int(self.scroll_offset.y), self.size.width,
+                self.size.height)
+
+    def _repaint_changed(self) -> None:
+        """Mark dirty only the cells of the lines on screen that differ from what was
+        drawn there: a pass then writes the figures that moved, not whole rows."""
+        if not self.is_mounted:
+            return
+        geometry = self._geometry()
+        _sx, top, _width, height = geometry
+        regions = self._painted.changed(geometry, lambda y: self._full_line(y, top, height))
+        if regions is None:
+            self.refresh()
+        elif regions:
+            self.refresh(*regions)
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        sx = int(self.scroll_offset.x)
-        if y == 0:
-            return self._header_strip().crop_extend(sx, sx + width, None)
-        index = int(self.scroll_offset.y) + y - 1
-        if index >= len(self._order):
+        geometry = self._geometry()
+        sx, top, width, height = geometry
+        line = self._full_line(y, top, height)
+        self._painted.drawn(geometry, y, line)
+        if line is None:
             return Strip.blank(width)
+        return line.crop_extend(sx, sx + width, None)
+
+    def _full_line(self, y: int, top: int, height: int) -> Strip | None:
+        """Line `y` of the pane scrolled to row `top`, uncropped (None: blank)."""
+        if y == 0:
+            return self._header_strip()
+        index = top + y - 1
+        if index >= len(self._order):
+            return None
         ref = self._order[index]
         fig = self.figures.get(ref)
         if fig is None:  # gone since the order was worked out; the new order is due
-            return Strip.blank(width)
+            return None
         selected = index == self.cursor
         stale = ref.host in self.stale_hosts
         marked = ref in self.marked
@@ -457,6 +488,6 @@ class DomainTable(ScrollView, can_focus=True):
             cached = _CachedLine(fig, selected, stale, marked,
                                  self._row_strip(fig, selected, stale, marked))
             self._lines[ref] = cached
-            if len(self._lines) > 4 * max(self.size.height, 10):
+            if len(self._lines) > 4 * max(height, 10):
                 self._lines = {ref: cached}
-        return cached.strip.crop_extend(sx, sx + width, None)
+        return cached.strip

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from xentui.backend.history import METRICS, History, Series
 from xentui.ui import format as fmt
+from xentui.ui.cell_diff import text_spans
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 ASCII_STEPS = ".:|#"
@@ -39,13 +43,14 @@ def resample(values: Sequence[float], width: int) -> list[float]:
     long input is bucketed keeping each bucket's peak (a spike never disappears)."""
     if width <= 0:
         return []
-    clean = [float(v) if _finite(float(v)) else NAN for v in values]
+    # v - v is 0.0 for finite values only (NaN for NaN and the infinities)
+    clean = [v if v - v == 0.0 else NAN for v in map(float, values)]
     n = len(clean)
     if n <= width:
         return [NAN] * (width - n) + clean
     out: list[float] = []
     for i in range(width):
-        bucket = [v for v in clean[i * n // width : (i + 1) * n // width] if not math.isnan(v)]
+        bucket = [v for v in clean[i * n // width : (i + 1) * n // width] if v == v]
         out.append(max(bucket) if bucket else NAN)
     return out
 
@@ -68,7 +73,7 @@ def render_graph(
     if height == 0:
         return []
     cols = resample(values, width)
-    known = [v for v in cols if not math.isnan(v)]
+    known = [v for v in cols if v == v]
     top = vmax if vmax is not None and _finite(vmax) and vmax > 0 else max(known, default=0.0)
     if top <= 0:
         top = 1.0
@@ -76,7 +81,7 @@ def render_graph(
     steps = len(glyphs)
     units: list[int] = []
     for v in cols:
-        if math.isnan(v) or v <= 0:
+        if v != v or v <= 0:
             units.append(0)
             continue
         u = round(min(v / top, 1.0) * height * steps)
@@ -336,7 +341,10 @@ class PerformanceView(Widget):
         self._top = 5
         self._drawn_key: tuple[object, ...] | None = None
         self._cache_key: tuple[object, ...] | None = None
-        self._cache: Text = Text()
+        self._cache: list[Text] = []
+        self._shown: tuple[tuple[int, int], list[Text]] | None = None
+        """The lines last drawn and the size they were drawn at."""
+        self._strips: dict[int, Strip] = {}
         self.paints = 0
         """How many times the graphs were rebuilt (for tests and benchmarks)."""
 
@@ -365,11 +373,28 @@ class PerformanceView(Widget):
         self.refresh_graphs(force=True)
 
     def refresh_graphs(self, force: bool = False) -> None:
-        """Repaint if on screen and new data arrived since the last paint; cheap otherwise."""
+        """Repaint if on screen and new data arrived since the last paint; cheap otherwise.
+        Only the cells that differ from the lines drawn are marked dirty: a graph that
+        gains a column rewrites the columns whose marks moved, not the pane."""
         if not self._on_screen():
             return
         if force or self._data_key() != self._drawn_key:
+            self._repaint_changed()
+
+    def _repaint_changed(self) -> None:
+        width, height = self.content_size.width, self.content_size.height
+        if self._shown is None or self._shown[0] != (width, height):
             self.refresh()
+            return
+        before, after = self._shown[1], self._lines(width, height)
+        regions = [
+            Region(x, y, w, 1)
+            for y in range(max(len(before), len(after)))
+            for x, w in text_spans(before[y] if y < len(before) else None,
+                                   after[y] if y < len(after) else Text(), width)
+        ]
+        if regions:
+            self.refresh(*regions)
 
     def _on_screen(self) -> bool:
         if not self.is_mounted or not self.display:
@@ -390,14 +415,35 @@ class PerformanceView(Widget):
         return (id(h), self._mode, self._uuid, self._top, len(times), times[-1] if times else 0.0)
 
     def render(self) -> Text:
+        """The pane as one Text (what render_line draws line by line)."""
+        return Text("\n").join(self._lines(self.content_size.width, self.content_size.height))
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y`, each built line turned into a Strip once (as Textual would turn the
+        whole pane): a refresh of a few cells renders only the lines they are on."""
         width, height = self.content_size.width, self.content_size.height
+        lines = self._lines(width, height)
+        if self._shown is None or self._shown[1] is not lines or self._shown[0] != (
+                width, height):
+            self._shown = ((width, height), lines)
+            self._strips = {}
+        self._drawn_key = self._data_key()
+        strip = self._strips.get(y)
+        if strip is None:
+            strips = (Visual.to_strips(self, visualize(self, lines[y]), width, 1,
+                                       self.visual_style) if y < len(lines) else [])
+            strip = strips[0] if strips else Strip.blank(width, self.visual_style.rich_style)
+            self._strips[y] = strip
+        return strip
+
+    def _lines(self, width: int, height: int) -> list[Text]:
+        """The pane's lines for this size and the data now (built again only on a change)."""
         data_key = self._data_key()
         key = (data_key, width, height, self._ascii, self._title, tuple(self._names.items()))
         if key != self._cache_key:
-            self._cache = Text("\n").join(self._build(width, height))
+            self._cache = self._build(width, height)
             self._cache_key = key
             self.paints += 1
-        self._drawn_key = data_key
         return self._cache
 
     def _build(self, width: int, height: int) -> list[Text]:

@@ -8,11 +8,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.widget import Widget
 
 from xentui.backend.api import HostBackend
 from xentui.backend.models import LinkState, LinkStatus, PassResult
 from xentui.ui import format as fmt
+from xentui.ui.cell_diff import multiline_spans
 
 _LINK_STYLE = {
     LinkState.CONNECTED: "green",
@@ -92,7 +94,7 @@ def to_ascii(text: Text) -> Text:
     )
 
 
-class HostBar(Static):
+class HostBar(Widget):
     """Shows `host_lines`; the app calls `show` after each pass or link change."""
 
     DEFAULT_CSS = """
@@ -125,12 +127,22 @@ class HostBar(Static):
         text = fleet_lines(hosts, stale, show_timing=show_timing, sums=self._sums)
         self._put(to_ascii(text) if ascii else text)
 
+    def render(self) -> Text:
+        return self._text if self._text is not None else Text()
+
     def _put(self, text: Text) -> None:
-        """The bar's height is fixed: new text is a repaint of it, never a layout pass of
-        the screen (which repaints everything), and the same text is nothing at all."""
-        if text != self._text:
-            self._text = text
-            self.update(text, layout=False)
+        """The bar's height is fixed: new text repaints only the cells that changed
+        (never a layout pass of the screen), and the same text is nothing at all."""
+        if text == self._text:
+            return
+        old, self._text = self._text, text
+        if old is None or not self.is_mounted:
+            self.refresh()
+            return
+        width = self.content_size.width
+        regions = [Region(x, y, w, 1) for y, x, w in multiline_spans(old, text, width)]
+        if regions:
+            self.refresh(*regions)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from xentui.backend.api import HostBackend
@@ -106,7 +107,16 @@ class HostsPane(DataTable[str | Text]):
             self.add_row(*cells, key=key)
             return
         for label, value in zip(COLUMNS, cells, strict=True):
-            self.update_cell(key, label, value)
+            if self.get_cell(key, label) != value:
+                self._set_cell(key, label, value)
+
+    def _set_cell(self, key: str, label: str, value: str | Text) -> None:
+        """Change one cell and repaint that cell only. DataTable.update_cell repaints
+        the whole table (every host's pass would rewrite the pane); this does what it
+        does, then marks the one cell dirty."""
+        self._data[self.rows[key].key][self.columns[label].key] = value  # type: ignore[index]
+        self._update_count += 1
+        self.refresh_coordinate(Coordinate(self.get_row_index(key), self.get_column_index(label)))
 
     def selected_host(self) -> str | None:
         """The selected row's host id, or a pool member's name (the `host:` filter

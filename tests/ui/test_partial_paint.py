@@ -1,0 +1,125 @@
+"""A pass writes only the cells that changed, and the screen it leaves is the screen a
+full repaint draws: fed to a grid of cells as a terminal would be, the partial updates
+of several passes (figures moving, a re-sort, cursor moves, a scroll) and a repaint of
+every widget afterwards end on the same cells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual._compositor import CompositorUpdate
+from textual.app import App
+
+from tests.support.pilot_helpers import ready, until
+from tests.support.terminal_grid import TerminalGrid
+from tests.ui.conftest import build_app
+from xentui.config import Settings
+from xentui.demo import demo_uri, synthetic_node
+from xentui.demo.host import demo_fleet
+from xentui.ui.app import XentuiApp
+
+SIZE = (160, 50)
+
+
+def feed_grid(monkeypatch: pytest.MonkeyPatch) -> TerminalGrid:
+    """Every update an app hands to Textual's display goes to a grid of cells, encoded
+    as it would be for the terminal (headless Textual writes nothing)."""
+    grid = TerminalGrid(*SIZE)
+    shown = App._display
+
+    def display(app: App[Any], screen: Any, renderable: Any) -> None:
+        shown(app, screen, renderable)
+        if isinstance(renderable, CompositorUpdate) and not app._batch_count:
+            grid.feed(renderable.render_segments(app.console))
+
+    monkeypatch.setattr(App, "_display", display)
+    return grid
+
+
+async def settle(pilot: Any, grid: TerminalGrid) -> None:
+    """Let the app draw until nothing more is written."""
+    for _ in range(50):
+        written = grid.written
+        await pilot.pause(0.05)
+        if grid.written == written:
+            return
+
+
+async def test_partial_updates_leave_the_screen_a_full_repaint_draws(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = tmp_path / "node.xml"
+    node.write_text(synthetic_node(80))
+    app = build_app(demo_uri(node), interval=3600.0)  # passes come when poll_now asks
+    grid = feed_grid(monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+
+        async def one_pass() -> int:
+            """Run a pass; the bytes written meanwhile."""
+            done, before = app.passes, grid.written
+            app.poll_now()
+            await until(pilot, lambda: app.passes > done)
+            await pilot.pause()
+            return grid.written - before
+
+        for _ in range(3):
+            await one_pass()
+        app.main.table.set_sort("cpu", reverse=True)
+        await one_pass()
+        await pilot.press("down", "down", "down")
+        await one_pass()
+        await pilot.press("pagedown")
+        await one_pass()
+        app.main.table.set_sort("name", reverse=False)
+        await one_pass()
+        pass_bytes = await one_pass()
+        after_passes = [list(row) for row in grid.cells]
+
+        for widget in app.screen.walk_children(with_self=True):
+            widget.refresh()
+        before = grid.written
+        await settle(pilot, grid)
+        repaint_bytes = grid.written - before
+
+    assert "Name" in "".join(grid.lines())
+    assert grid.cells == after_passes
+    # the figures of the rows on screen change each pass, yet a pass writes a small part
+    # of what drawing the same screen whole writes
+    assert 0 < pass_bytes < repaint_bytes / 10
+
+
+async def test_a_fleet_pass_rewrites_the_hosts_pane_cells_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo fleet: three hosts, the Hosts pane shown, every guest's figures moving."""
+    grid = feed_grid(monkeypatch)
+    app = XentuiApp(demo_fleet(interval=3600.0, past_s=0), Settings(), live=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.passes >= 3)
+        await pilot.pause()
+        for _ in range(4):
+            done = app.passes
+            app.poll_now()
+            await until(pilot, lambda: app.passes >= done + 3)  # noqa: B023
+            await pilot.pause()
+        before = grid.written
+        done = app.passes
+        app.poll_now()
+        await until(pilot, lambda: app.passes >= done + 3)
+        await pilot.pause()
+        pass_bytes = grid.written - before
+        after_passes = [list(row) for row in grid.cells]
+
+        for widget in app.screen.walk_children(with_self=True):
+            widget.refresh()
+        before = grid.written
+        await settle(pilot, grid)
+        repaint_bytes = grid.written - before
+
+    assert "Hosts" in "".join(grid.lines())
+    assert grid.cells == after_passes
+    # rewriting the Hosts pane's rows whole on each host's pass alone is a tenth of it
+    assert 0 < pass_bytes < repaint_bytes / 40
