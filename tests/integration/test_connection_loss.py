@@ -105,7 +105,9 @@ async def test_console_survives_daemon_loss(daemon: PrivateDaemon, fault: str,
             # -- while lost: last figures kept, marked stale, retried with backoff --
             await until(pilot, lambda: app.main.table.stale, 2, "table marked stale")
             await until(pilot, lambda: "STALE" in header(app), 2, "STALE in the header")
-            assert "lost" in header(app) and "retrying in" in header(app)
+            # (between retries: a retry under way shows "connecting" for its moment)
+            await until(pilot, lambda: "lost" in header(app) and "retrying in" in header(app),
+                        3, "lost, retrying in the header")
             assert {r.uuid for r in app.main.table.figures} == before
             assert len(app.host.history) >= history_len  # history kept, not cleared
             await until(pilot, lambda: log_has(app, "ERROR", "lost"), 3, "the lost line")

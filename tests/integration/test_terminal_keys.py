@@ -3,6 +3,8 @@ by one `send-keys` call, domains checked on a second connection to the daemon.""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import random
@@ -24,7 +26,20 @@ from tests.support.demo_on_daemon import populate
 from tests.ui.test_type_ahead import world
 
 ROOT = Path(__file__).resolve().parents[2]
-SOCKET = "xentui-tests"
+# One tmux server per test process: pytest-xdist workers and other runs on this machine
+# each get their own (it exits with its last session).
+SOCKET = f"xentui-tests-{os.getpid()}"
+# Without COLUMNS/LINES (pytest-xdist workers have 80x24 there), which would size the app
+# in the pane instead of the pane's own size.
+TMUX_ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")} | {"TMUX": ""}
+
+
+@atexit.register
+def _remove_tmux_socket() -> None:
+    """tmux leaves its socket file behind when its last session ends."""
+    path = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}" / SOCKET
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 @dataclass
@@ -36,7 +51,7 @@ class Terminal:
 
     def tmux(self, *args: str) -> str:
         out = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True,
-                             timeout=10, env={**os.environ, "TMUX": ""})
+                             timeout=10, env=TMUX_ENV)
         return out.stdout
 
     def send(self, *keys: str, literal: bool = False) -> None:

@@ -84,7 +84,9 @@ def ensure_test_user(name: str = TEST_USER) -> pwd.struct_passwd:
         return pwd.getpwnam(name)
     except KeyError:
         pass
-    subprocess.run(
+    # Another pytest-xdist worker may create it at the same moment (useradd then says it
+    # exists): whichever made it, the account is there afterwards.
+    res = subprocess.run(
         [
             "useradd",
             "--system",
@@ -95,9 +97,14 @@ def ensure_test_user(name: str = TEST_USER) -> pwd.struct_passwd:
             "/usr/sbin/nologin",
             name,
         ],
-        check=True,
+        check=False,
+        capture_output=True,
+        text=True,
     )
-    return pwd.getpwnam(name)
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise DaemonError(f"useradd {name} failed: {res.stderr.strip()}") from None
 
 
 def _pid_alive(pid: int) -> bool:

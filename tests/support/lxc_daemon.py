@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -382,12 +383,26 @@ def running() -> Iterator[LxcDaemon]:
     reason = unavailable_reason()
     if reason is not None:
         unavailable(reason)
-    daemon = LxcDaemon(Path(tempfile.mkdtemp(prefix="xentui-lxcd-")))
-    try:
+    with _one_at_a_time():
+        daemon = LxcDaemon(Path(tempfile.mkdtemp(prefix="xentui-lxcd-")))
         try:
-            daemon.start()
-        except DaemonError as err:
-            unavailable(f"the private LXC libvirtd did not start: {err}")
-        yield daemon
-    finally:
-        daemon.cleanup()
+            try:
+                daemon.start()
+            except DaemonError as err:
+                unavailable(f"the private LXC libvirtd did not start: {err}")
+            yield daemon
+        finally:
+            daemon.cleanup()
+
+
+@contextlib.contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """Hold the machine-wide LXC rig lock: the `machine` cgroup partition and the state
+    dirs a daemon creates are the machine's own, so two daemons (pytest-xdist workers,
+    or two runs) must not start and clean them up over each other."""
+    with open(Path(tempfile.gettempdir()) / "xentui-lxcd.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
