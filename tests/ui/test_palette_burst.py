@@ -33,3 +33,17 @@ async def test_a_closed_palettes_redraw_error_does_not_end_the_app(demo_app) -> 
             "No nodes match 'CommandList' on CommandPalette(id='--command-palette')"))
         await pilot.pause(0.3)
         assert demo_app.is_running and demo_app.return_code is None
+
+
+async def test_the_same_error_from_the_palettes_worker_does_not_end_the_app(demo_app) -> None:
+    """The palette gathers commands in a worker: the error reaches the app wrapped in
+    WorkerFailed (a full run on two workers ended the app this way)."""
+    from textual.css.query import NoMatches
+    from textual.worker import WorkerFailed
+
+    async with demo_app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        demo_app._handle_exception(WorkerFailed(NoMatches(
+            "No nodes match 'CommandList' on CommandPalette(id='--command-palette')")))
+        await pilot.pause(0.3)
+        assert demo_app.is_running and demo_app.return_code is None

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
 from xentui.backend.api import HostBackend
 from xentui.backend.fleet import Fleet, Record
@@ -179,8 +180,10 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         """Textual's command palette can look for its own list after it has closed when
         Ctrl+P and the keys behind it arrive in one burst (NoMatches on CommandList; a
         keystroke fuzz in tmux found it). Losing the palette's redraw is not worth ending
-        the console over; anything else still ends it as Textual does."""
-        if isinstance(error, NoMatches) and "CommandPalette" in str(error):
+        the console over; anything else still ends it as Textual does. The error comes
+        bare or, from the palette's command-gathering worker, wrapped in WorkerFailed."""
+        inner = error.error if isinstance(error, WorkerFailed) else error
+        if isinstance(inner, NoMatches) and "CommandPalette" in str(inner):
             self.log.warning(f"ignored a closed command palette's redraw: {error}")
             return
         super()._handle_exception(error)
