@@ -40,6 +40,8 @@ async def test_one_pool_connection_shows_hosts_like_a_fleet(pool: Pool) -> None:
     metrics = obs.xenapi.host_metrics.get_all_records()
     free = {h["name_label"]: int(metrics[h["metrics"]]["memory_free"]) // 1024
             for h in hosts.values()}
+    total = {h["name_label"]: int(metrics[h["metrics"]]["memory_total"]) // 1024
+             for h in hosts.values()}
     assert len(free) > 1
     pool.master.db.set_host_live("xcp-ng-03", False)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -53,7 +55,8 @@ async def test_one_pool_connection_shows_hosts_like_a_fleet(pool: Pool) -> None:
         await until(pilot, lambda: set(free) <= set(_pane_rows(app)), 5, "member rows")
         rows = _pane_rows(app)
         assert "master" in rows["xcp-ng-01"][1] and "not live" in rows["xcp-ng-03"][1]
-        assert rows["xcp-ng-02"][3] == fmt.bytes_kib(free["xcp-ng-02"])
+        assert rows["xcp-ng-02"][3] == (
+            f"{fmt.bytes_kib(free['xcp-ng-02'])} of {fmt.bytes_kib(total['xcp-ng-02'])}")
 
         resident = {v["uuid"]: hosts[v["resident_on"]]["name_label"]
                     for v in obs.xenapi.VM.get_all_records().values()

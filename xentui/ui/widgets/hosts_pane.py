@@ -46,11 +46,16 @@ def host_row(host: HostBackend, stale: bool, show_timing: bool) -> tuple[str | T
         Text(fmt.visible(host.id)),
         link,
         "-" if info is None else str(info.cpus),
-        "-" if info is None else fmt.bytes_kib(info.free_kib),
+        "-" if info is None else memory_cell(info.free_kib, info.memory_kib),
         domains_text(host),
         dom0,
         took,
     )
+
+
+def memory_cell(free_kib: int | None, total_kib: int) -> str:
+    """Free memory beside the total: '12.0 GiB of 64.0 GiB'."""
+    return f"{fmt.bytes_kib(free_kib)} of {fmt.bytes_kib(total_kib)}"
 
 
 MEMBER_SEP = "\x00"
@@ -71,7 +76,7 @@ def member_row(host: HostBackend, member: PoolMember) -> tuple[str | Text, ...]:
         Text(f" └ {fmt.visible(member.name)}"),
         link,
         str(member.cpus),
-        fmt.bytes_kib(member.free_kib) if member.live else "-",
+        memory_cell(member.free_kib, member.memory_kib) if member.live else "-",
         f"{running} here",
         "-",
         "-",
