@@ -148,15 +148,21 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
     }
 
 
-VARIANTS = ("new", "old-ticks")
+VARIANTS = ("new", "old-ticks", "ka-old")
 
 
 def apply_variant(name: str) -> None:
     """Put back an earlier behaviour in this process, to compare it in the same run.
 
     old-ticks: every host on its own clock, each pass's result handed on as it ends (one
-    redraw per host and interval)."""
+    redraw per host and interval). ka-old: libvirt keepalive from the start (as before it
+    waited for an unanswered call)."""
     if name == "new":
+        return
+    if name == "ka-old":
+        from xentui.backend.libvirt import connection
+
+        connection.KEEPALIVE_ON_DEMAND = False
         return
     if name != "old-ticks":
         raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
