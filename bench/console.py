@@ -538,6 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     variants = ([args.only] if args.only else
                 args.variants.split(",") if args.variants else ["ours", "naive"])
+    # A variant named again is a repeat: label it "ours#2" and so on.
+    variants = [v if variants[:i].count(v) == 0 else f"{v}#{variants[:i].count(v) + 1}"
+                for i, v in enumerate(variants)]
     results: dict[tuple[int, str], Result | str] = {}
     daemon = None
     if args.daemon:
@@ -547,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:
             for v in variants:
-                results[(n, v)] = spawn(n, v, args, daemon)
+                results[(n, v)] = spawn(n, v.split("#")[0], args, daemon)
     finally:
         if daemon is not None:
             daemon.cleanup()

@@ -148,31 +148,31 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
     }
 
 
-VARIANTS = ("new", "old-ticks", "ka-old")
+VARIANTS = ("new", "old-ticks", "ka-old", "old")
 
 
 def apply_variant(name: str) -> None:
-    """Put back an earlier behaviour in this process, to compare it in the same run.
+    """Put back earlier behaviours in this process, to compare them in the same run.
 
     old-ticks: every host on its own clock, each pass's result handed on as it ends (one
     redraw per host and interval). ka-old: libvirt keepalive from the start (as before it
-    waited for an unanswered call)."""
-    if name == "new":
-        return
-    if name == "ka-old":
+    waited for an unanswered call). old: both. Parts join with '+'."""
+    parts = {"old-ticks", "ka-old"} if name == "old" else set(name.split("+")) - {"new"}
+    unknown = parts - {"old-ticks", "ka-old"}
+    if unknown:
+        raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
+    if "ka-old" in parts:
         from xentui.backend.libvirt import connection
 
         connection.KEEPALIVE_ON_DEMAND = False
-        return
-    if name != "old-ticks":
-        raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
-    from xentui.backend import pass_ticks
+    if "old-ticks" in parts:
+        from xentui.backend import pass_ticks
 
-    def wait_after(self: object, interval: float, started: float) -> float:
-        return max(0.05, interval - (asyncio.get_running_loop().time() - started))
+        def wait_after(self: object, interval: float, started: float) -> float:
+            return max(0.05, interval - (asyncio.get_running_loop().time() - started))
 
-    pass_ticks.PassTicks.wait_after = wait_after  # type: ignore[method-assign]
-    pass_ticks.PassTicks.begin = lambda self, host_id, interval: None  # type: ignore
+        pass_ticks.PassTicks.wait_after = wait_after  # type: ignore[method-assign]
+        pass_ticks.PassTicks.begin = lambda self, host_id, interval: None  # type: ignore
 
 
 def one(hosts: int, domains: int, seconds: float) -> dict[str, float]:
