@@ -9,7 +9,8 @@ call waiting for it. So keepalive is switched on when a call has had no answer f
 ARM_AFTER_S (a pass that keeps getting answers is not waiting). libvirt counts the
 silence from the last message received, so a frozen daemon is still declared dead about
 interval * (count + 1) seconds after its last answer, as with keepalive from the start,
-as long as the next call starts within a second or so of that answer (a 1 s interval).
+as long as the next call starts within half a second of that answer; a second later at
+most with a 1 s interval (the link idle between passes).
 
 libvirt cannot switch keepalive off again ("keepalive interval already set"), so once on
 it stays on for the life of that connection; a reconnect starts without it.
@@ -23,7 +24,8 @@ import time
 from collections.abc import Callable
 
 ARM_AFTER_S = 1.0
-"""A call that has had no answer this long switches keepalive on."""
+"""A call that has had no answer this long switches keepalive on. Switched on within
+KEEPALIVE_INTERVAL_S of the last answer, detection is as quick as with keepalive always on."""
 CHECK_EVERY_S = 0.25
 """How often waiting calls are looked at once the oldest is past ARM_AFTER_S."""
 
@@ -31,8 +33,9 @@ CHECK_EVERY_S = 0.25
 class KeepaliveOnDemand:
     """Tracks the calls waiting on a connection (on the asyncio loop) and calls `arm()`,
     which must not block the loop, once one has waited ARM_AFTER_S without an answer.
-    `answered()` is when the last answer came (monotonic; a pass reading domain after
-    domain keeps moving it), so a long pass that is being answered does not count."""
+    `answered()` is when the last answer came inside a long call (monotonic; a pass
+    reading domain after domain keeps moving it); any call ending counts as an answer
+    too. A long call while answers come is not waiting."""
 
     def __init__(self, arm: Callable[[], None], answered: Callable[[], float]) -> None:
         self._arm = arm
@@ -40,6 +43,7 @@ class KeepaliveOnDemand:
         self._waiting: dict[int, float] = {}
         self._ids = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
+        self._last_end = 0.0
         self.armed = False
         self._closed = False
 
@@ -52,15 +56,16 @@ class KeepaliveOnDemand:
         return token
 
     def ended(self, token: int) -> None:
-        """The call has its answer (or failed)."""
+        """The call has its answer (or failed): the daemon answers."""
         self._waiting.pop(token, None)
+        self._last_end = time.monotonic()
 
     def _check(self) -> None:
         self._timer = None
         if self._closed or self.armed or not self._waiting:
             return
         now = time.monotonic()
-        since = max(min(self._waiting.values()), self._answered())
+        since = max(min(self._waiting.values()), self._answered(), self._last_end)
         if now - since >= ARM_AFTER_S:
             self.armed = True
             self._arm()

@@ -353,6 +353,7 @@ class Sampler:
             samples = [replace(s, persistent=s.uuid not in transient) for s in samples]
         else:
             domains = self.conn.listAllDomains(0)
+            self.answered_at = time.monotonic()
             uuids = [d.UUIDString() for d in domains]
             self._learn_persistence(uuids)
             if self.local_io is not None:
