@@ -391,6 +391,10 @@ def _profile_lines(prof: cProfile.Profile, top: int = 30) -> list[str]:
 
 # -- driving the subprocesses -------------------------------------------------------------
 def child(args: argparse.Namespace) -> int:
+    if args.variant == "ka-old":  # ours, with libvirt keepalive from the start (as before)
+        from xentui.backend.libvirt import connection
+
+        connection.KEEPALIVE_ON_DEMAND = False
     res = asyncio.run(run_one(args.one, args.variant, args.seconds, mode=args.naive_mode,
                               encode=not args.no_encode, profile=args.profile,
                               timeout=args.timeout, uri=args.uri, interval=args.interval,
@@ -549,13 +553,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="cProfile the loop thread over the steady window and print it")
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--variant", default="ours", choices=("ours", "naive"),
+    ap.add_argument("--variants",
+                    help="comma-separated, run in turn per size: ours, naive, ka-old (ours "
+                         "with keepalive from the start, as before it waited for a call)")
+    ap.add_argument("--variant", default="ours", choices=("ours", "naive", "ka-old"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one is not None:
         return child(args)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    variants = [args.only] if args.only else ["ours", "naive"]
+    variants = ([args.only] if args.only else
+                args.variants.split(",") if args.variants else ["ours", "naive"])
+    # A variant named again is a repeat: label it "ours#2" and so on.
+    variants = [v if variants[:i].count(v) == 0 else f"{v}#{variants[:i].count(v) + 1}"
+                for i, v in enumerate(variants)]
     results: dict[tuple[int, str], Result | str] = {}
     daemon = None
     if args.daemon:
@@ -565,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:
             for v in variants:
-                results[(n, v)] = spawn(n, v, args, daemon)
+                results[(n, v)] = spawn(n, v.split("#")[0], args, daemon)
     finally:
         if daemon is not None:
             daemon.cleanup()

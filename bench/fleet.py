@@ -68,6 +68,22 @@ def raw_reference(uri: str) -> float:
         conn.close()
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds per thread group of this process: libvirt's event thread, the libvirt
+    call pools (all hosts), the sampler threads, the main/UI loop, the rest."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for t in psutil.Process().threads():
+        name = names.get(t.id, "other")
+        group = ("events" if name == "libvirt-events" else
+                 "pool" if name.startswith(("libvirt-call", "libvirt-pass")) else
+                 "main" if name == "MainThread" else "other")
+        out[group] = out.get(group, 0.0) + t.user_time + t.system_time
+    return out
+
+
 def _cpu(procs: list[psutil.Process]) -> float:
     total = 0.0
     for p in procs:
@@ -98,6 +114,7 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
             await pilot.pause(0.1)
         mark = {h: len(v) for h, v in passes.items()}
         cpu0 = me.cpu_times()
+        th0 = thread_cpu()
         d0 = _cpu(daemons)
         t0 = time.monotonic()
         worst_age = 0.0
@@ -109,6 +126,7 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
                                            for v in passes.values()))
         wall = time.monotonic() - t0
         cpu1 = me.cpu_times()
+        th1 = thread_cpu()
         d1 = _cpu(daemons)
     window = {h: v[mark[h]:] for h, v in passes.items()}
     took = [r.took_s for v in window.values() for r in v]
@@ -126,7 +144,35 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
         "console_cpu_pct": 100 * cpu_s / wall,
         "daemons_cpu_pct": 100 * (d1 - d0) / wall,
         "rss_mb": peak / 1e6,
+        "threads": {k: 100 * (v - th0.get(k, 0.0)) / wall for k, v in th1.items()},
     }
+
+
+VARIANTS = ("new", "old-ticks", "ka-old", "old")
+
+
+def apply_variant(name: str) -> None:
+    """Put back earlier behaviours in this process, to compare them in the same run.
+
+    old-ticks: every host on its own clock, each pass's result handed on as it ends (one
+    redraw per host and interval). ka-old: libvirt keepalive from the start (as before it
+    waited for an unanswered call). old: both. Parts join with '+'."""
+    parts = {"old-ticks", "ka-old"} if name == "old" else set(name.split("+")) - {"new"}
+    unknown = parts - {"old-ticks", "ka-old"}
+    if unknown:
+        raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
+    if "ka-old" in parts:
+        from xentui.backend.libvirt import connection
+
+        connection.KEEPALIVE_ON_DEMAND = False
+    if "old-ticks" in parts:
+        from xentui.backend import pass_ticks
+
+        def wait_after(self: object, interval: float, started: float) -> float:
+            return max(0.05, interval - (asyncio.get_running_loop().time() - started))
+
+        pass_ticks.PassTicks.wait_after = wait_after  # type: ignore[method-assign]
+        pass_ticks.PassTicks.begin = lambda self, host_id, interval: None  # type: ignore
 
 
 def one(hosts: int, domains: int, seconds: float) -> dict[str, float]:
@@ -146,30 +192,41 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--shapes", default="1x100,5x100,20x100,1x2000")
+    ap.add_argument("--variants", default="new",
+                    help=f"comma-separated, run in turn for each shape: {', '.join(VARIANTS)}")
+    ap.add_argument("--repeat", type=int, default=1, help="run every shape and variant N times")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--variant", default="new", help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp())
     os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp())
     if args.one:
+        apply_variant(args.variant)
         hosts, domains = (int(x) for x in args.one.split("x"))
         print(MARK + json.dumps(one(hosts, domains, args.seconds)), flush=True)
         return
-    print(f"{'shape':>8} {'pass/host':>10} {'slowest':>8} {'worst age':>10} {'ref age':>8} "
-          f"{'raw serial':>10} {'reads/s':>8} {'CPU/1k reads':>12} {'console CPU':>11} "
-          f"{'daemons':>8} {'RSS':>6}")
-    for shape in args.shapes.split(","):
-        res = subprocess.run([sys.executable, __file__, "--one", shape, "--seconds",
-                              str(args.seconds)], capture_output=True, text=True, cwd=ROOT)
+    print(f"{'shape':>8} {'variant':>10} {'pass/host':>10} {'slowest':>8} {'worst age':>10} "
+          f"{'ref age':>8} {'raw serial':>10} {'reads/s':>8} {'CPU/1k reads':>12} "
+          f"{'console CPU':>11} "
+          f"{'daemons':>8} {'RSS':>6}  threads (% of a core)")
+    runs = [(shape, variant) for _ in range(args.repeat) for shape in args.shapes.split(",")
+            for variant in args.variants.split(",")]
+    for shape, variant in runs:
+        res = subprocess.run([sys.executable, __file__, "--one", shape, "--variant", variant,
+                              "--seconds", str(args.seconds)],
+                             capture_output=True, text=True, cwd=ROOT)
         line = next((ln for ln in res.stdout.splitlines() if ln.startswith(MARK)), None)
         if line is None:
-            print(f"{shape:>8} failed: {res.stderr.strip().splitlines()[-1:]}")
+            print(f"{shape:>8} {variant:>10} failed: {res.stderr.strip().splitlines()[-1:]}")
             continue
         r = json.loads(line[len(MARK):])
-        print(f"{shape:>8} {r['pass_per_host_ms']:>8.0f}ms {r['slowest_host_ms']:>6.0f}ms "
-              f"{r['worst_age_ms']:>8.0f}ms {r['reference_age_ms']:>6.0f}ms "
+        print(f"{shape:>8} {variant:>10} {r['pass_per_host_ms']:>8.0f}ms "
+              f"{r['slowest_host_ms']:>6.0f}ms {r['worst_age_ms']:>8.0f}ms "
+              f"{r['reference_age_ms']:>6.0f}ms "
               f"{r['raw_serial_pass_ms']:>8.0f}ms {r['reads_per_s']:>8.0f} "
               f"{r['cpu_ms_per_1000_reads']:>10.0f}ms {r['console_cpu_pct']:>10.1f}% "
-              f"{r['daemons_cpu_pct']:>7.1f}% {r['rss_mb']:>4.0f}MB", flush=True)
+              f"{r['daemons_cpu_pct']:>7.1f}% {r['rss_mb']:>4.0f}MB  "
+              + " ".join(f"{k} {v:.1f}" for k, v in sorted(r["threads"].items())), flush=True)
 
 
 if __name__ == "__main__":

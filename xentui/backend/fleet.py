@@ -32,6 +32,7 @@ from xentui.backend.models import (
     PassFailure,
     PassResult,
 )
+from xentui.backend.pass_ticks import PassTicks
 
 Record: TypeAlias = (
     PassResult | PassFailure | LinkStatus | DomainEvent | DomainUpdate | MigrationProgress
@@ -114,6 +115,7 @@ class Fleet:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing = False
         self._migrations: dict[DomainRef, MigrationProgress] = {}
+        self._ticks = PassTicks(self._take_pass)
         for host in self.hosts.values():
             host.status_listeners.append(self._on_status)
             host.event_listeners.append(self._emit)
@@ -187,7 +189,8 @@ class Fleet:
             if host.connected:
                 started = loop.time()
                 await self._pass(host)
-                timeout = max(0.05, host.interval - (loop.time() - started))
+                timeout = (self._ticks.wait_after(host.interval, started) if self.live
+                           else max(0.05, host.interval - (loop.time() - started)))
             if not self.live:
                 return
             try:
@@ -211,27 +214,36 @@ class Fleet:
         self._emit(replace(listing, host_id=host.id, domains=dict(merged)))
 
     async def _pass(self, host: HostBackend) -> None:
+        tick = self._ticks.begin(host.id, host.interval) if self.live else None
         try:
             result = await host.sample()
         except ConnectionLost as err:
+            self._ticks.end(tick, host.id, None)
             self._emit(PassFailure(host.id, str(err), lost=True))
         except BackendError as err:
+            self._ticks.end(tick, host.id, None)
             self._emit(PassFailure(host.id, str(err), lost=False))
         else:
-            book = self._books[host.id]
-            out, into = self._moving(host.id)
-            if out or into:
-                kept = {u: f for u, f in result.domains.items() if u not in into}
-                for uuid in out - kept.keys():
-                    if uuid in book.domains:
-                        kept[uuid] = book.domains[uuid]
-                result = replace(result, domains=kept)
-            merged = book.take_pass(result)
-            self._emit(replace(result, domains=merged))
+            self._ticks.end(tick, host.id, result)
+
+    def _take_pass(self, host_id: str, result: PassResult) -> None:
+        """Merge a pass into the host's book (newest wins) and feed it; `_ticks` calls
+        this when the pass's tick is handed on, so events in between are not undone."""
+        book = self._books[host_id]
+        out, into = self._moving(host_id)
+        if out or into:
+            kept = {u: f for u, f in result.domains.items() if u not in into}
+            for uuid in out - kept.keys():
+                if uuid in book.domains:
+                    kept[uuid] = book.domains[uuid]
+            result = replace(result, domains=kept)
+        merged = book.take_pass(result)
+        self._emit(replace(result, domains=merged))
 
     async def close(self) -> None:
         """End every loop and close every host."""
         self._closing = True
+        self._ticks.close()
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)

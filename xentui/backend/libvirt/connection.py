@@ -8,6 +8,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,6 +17,7 @@ from xentui.backend.errors import ConnectError, ConnectionLost
 from xentui.backend.libvirt import events
 from xentui.backend.libvirt.errors import LOST_CODES, libvirt_message
 from xentui.backend.libvirt.eventloop import ensure_event_loop
+from xentui.backend.libvirt.keepalive import KeepaliveOnDemand
 from xentui.backend.models import DomainEvent
 
 T = TypeVar("T")
@@ -23,6 +25,8 @@ T = TypeVar("T")
 KEEPALIVE_INTERVAL_S = 2
 KEEPALIVE_COUNT = 3
 """A silent peer is declared dead after about interval * (count + 1) seconds."""
+KEEPALIVE_ON_DEMAND = True
+"""On a local daemon's unix socket, keepalive starts once a call waits (keepalive.py)."""
 SHUTDOWN_GRACE_S = 2.0
 """How long closing waits for libvirt calls already running in the pool."""
 
@@ -68,6 +72,12 @@ def is_connection_error(err: libvirt.libvirtError) -> bool:
     return err.get_error_code() in LOST_CODES or any(w in msg for w in _LOST_WORDS)
 
 
+def keepalive_on_demand(uri: str) -> bool:
+    """Whether keepalive may wait for a waiting call: a daemon on this machine over its
+    unix socket (a dead one closes the socket; only a frozen one needs keepalive)."""
+    return KEEPALIVE_ON_DEMAND and is_local(uri) and not in_process(uri)
+
+
 def _open_blocking(uri: str, readonly: bool) -> libvirt.virConnect:
     if readonly:
         return libvirt.openReadOnly(uri)
@@ -102,6 +112,10 @@ class HostConnection:
         self._in_flight = 0
         self._idle = threading.Condition()
         self._opening: threading.Thread | None = None
+        self._keepalive: KeepaliveOnDemand | None = None
+        self.answered: Callable[[], float] = lambda: 0.0
+        """When the last answer came inside a long call (monotonic; the host's sampler
+        tells), so that a pass being answered domain after domain is not 'waiting'."""
 
     async def open(self, timeout: float = 10.0) -> libvirt.virConnect:
         """Open the connection without blocking the loop; ConnectError on any failure."""
@@ -134,16 +148,19 @@ class HostConnection:
                 f"cannot connect to {self.uri}: no answer within {timeout:g} s"
             ) from None
         self.conn = conn
-        await self.call(self._setup, conn)
+        on_demand = keepalive_on_demand(self.uri)
+        await self.call(self._setup, conn, not on_demand)
+        if on_demand:
+            self._keepalive = KeepaliveOnDemand(partial(self._arm_keepalive, loop, conn),
+                                                lambda: self.answered())
         return conn
 
-    def _setup(self, conn: libvirt.virConnect) -> None:
+    def _setup(self, conn: libvirt.virConnect, keepalive: bool) -> None:
         # Every connection through a daemon (remote, or a local unix socket to a daemon
-        # that may hang) gets keepalive; in-process drivers refuse it, which is fine.
-        try:
-            conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
-        except libvirt.libvirtError:
-            pass
+        # that may hang) gets keepalive, at once or while a call waits; in-process
+        # drivers refuse it, which is fine.
+        if keepalive:
+            _set_keepalive(conn)
         try:
             conn.registerCloseCallback(self._closed_cb, None)
             self._close_registered = True
@@ -166,6 +183,18 @@ class HostConnection:
                 self._callback_ids.append(conn.domainEventRegisterAny(None, event_id, cb, None))
             except libvirt.libvirtError:
                 continue
+
+    def _arm_keepalive(self, loop: asyncio.AbstractEventLoop, conn: libvirt.virConnect) -> None:
+        """Switch keepalive on off the loop (libvirt takes locks a waiting call may hold),
+        counted as a call in flight so that releasing the connection waits for it."""
+
+        def arm() -> None:
+            with self.borrowed():
+                if self.conn is conn:
+                    _set_keepalive(conn)
+
+        with contextlib.suppress(RuntimeError):  # the loop is closing
+            loop.run_in_executor(None, arm)
 
     # Callbacks below run on libvirt's event thread: build plain data, hand it over, return.
     def _post(self, fn: Callable[..., None] | None, *args: Any) -> None:
@@ -222,6 +251,8 @@ class HostConnection:
         loop = asyncio.get_running_loop()
         with self._idle:
             self._in_flight += 1
+        watch = self._keepalive
+        token = watch.started() if watch is not None else 0
 
         def run() -> T:
             try:
@@ -246,6 +277,9 @@ class HostConnection:
             if is_connection_error(err):
                 raise ConnectionLost(f"lost {self.uri}: {libvirt_message(err)}") from err
             raise
+        finally:
+            if watch is not None:
+                watch.ended(token)
 
     def is_alive(self) -> bool:
         """libvirt's own opinion of the link (local check, no round trip)."""
@@ -270,8 +304,11 @@ class HostConnection:
         for, and the connection is not closed under it: it is dropped here and closes
         when the last call using it lets go of it.
         """
+        conn, self.conn = self.conn, None  # first: a keepalive switch now leaves it be
+        watch, self._keepalive = self._keepalive, None
+        if watch is not None:
+            watch.close()
         idle = self.wait_idle()
-        conn, self.conn = self.conn, None
         if conn is None or not idle:
             return
         for cb_id in self._callback_ids:
@@ -324,6 +361,13 @@ def _deliver(
         return False
     done.wait(5)
     return taken[0]
+
+
+def _set_keepalive(conn: libvirt.virConnect) -> None:
+    try:
+        conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+    except libvirt.libvirtError:
+        pass
 
 
 def _close_quietly(conn: libvirt.virConnect) -> None:

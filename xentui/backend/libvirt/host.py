@@ -160,11 +160,12 @@ class LibvirtHost:
             self._set_status(LinkState.LOST, msg)
             raise ConnectError(msg) from err
         bulk = self.caps.bulk_stats and not self.force_per_domain
-        self._sampler = Sampler(
+        self._sampler = sampler = Sampler(
             conn, bulk=bulk, pool=self.link.pool, parallel=not in_process(self.uri),
             threads=SAMPLER_THREADS, interval=self.interval,
         )
         self._sampler.watched = self._watched
+        self.link.answered = lambda: sampler.answered_at
         if self.local and self.caps.driver == "Xen":
             self._sampler.local_io = XenLocalIo.probe()
         mode = "read-only" if self.readonly else "read-write"

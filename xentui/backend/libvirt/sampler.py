@@ -280,6 +280,8 @@ class Sampler:
         self._parallel_left = 0
         self.local_io: XenLocalIo | None = None
         """Dom0's own I/O counters (a local Xen host): every domain's, every pass."""
+        self.answered_at = 0.0
+        """When the newest domain read of a pass began (monotonic): the daemon answers."""
 
     def note_persistence(self, uuid: str, persistent: bool) -> None:
         """Learn a domain's persistence from a re-read (after a define/undefine event)."""
@@ -304,8 +306,10 @@ class Sampler:
         try:
             if not due and last is not None and not last.state.active and dom.ID() < 0:
                 return _relisted(last, dom.name(), time.monotonic(), persistent)
-            return sample_one(dom, self.devices, persistent=persistent,
-                              carry=None if due else last, local=self.local_io, uuid=uuid)
+            sample = sample_one(dom, self.devices, persistent=persistent,
+                                carry=None if due else last, local=self.local_io, uuid=uuid)
+            self.answered_at = sample.at
+            return sample
         except libvirt.libvirtError as err:
             if err.get_error_code() in _VANISHED:
                 return None
@@ -349,6 +353,7 @@ class Sampler:
             samples = [replace(s, persistent=s.uuid not in transient) for s in samples]
         else:
             domains = self.conn.listAllDomains(0)
+            self.answered_at = time.monotonic()
             uuids = [d.UUIDString() for d in domains]
             self._learn_persistence(uuids)
             if self.local_io is not None:
