@@ -24,9 +24,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable
 
 import xentui.ui
-from xentui.backend.libvirt.host import LibvirtHost as Host
-from xentui.backend.models import DomainFigures
-from xentui.config import Settings
+from xentui.backend.models import DomainFigures, DomainRef
+from xentui.cli import build_fleet
+from xentui.config import HostEntry, Settings
 from xentui.ui.app import XentuiApp
 from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
 from xentui.ui.screens.main import MainScreen
@@ -47,15 +47,16 @@ class NaiveTable(DataTable[Any]):
         self.mode = mode
         self.filter_text = ""
         self.stale = False
-        self.figures: dict[str, DomainFigures] = {}
-        self.order: list[str] = []
+        self.figures: dict[DomainRef, DomainFigures] = {}
+        self.order: list[DomainRef] = []
+        self.marked: set[DomainRef] = set()
 
     def on_mount(self) -> None:
         for col in self.cols:
             self.add_column(col.label, key=col.key)
 
     @property
-    def selected(self) -> str | None:
+    def selected(self) -> DomainRef | None:
         row = self.cursor_row
         return self.order[row] if 0 <= row < len(self.order) else None
 
@@ -73,36 +74,43 @@ class NaiveTable(DataTable[Any]):
                 out.append(text)
         return out
 
-    def _sorted(self, figures: dict[str, DomainFigures]) -> list[str]:
+    def _sorted(self, figures: dict[DomainRef, DomainFigures]) -> list[DomainRef]:
         col = COLUMNS[self.sort_key]
         rows = [f for f in figures.values() if matches(f, self.filter_text)]
         rows.sort(key=lambda f: f.name.casefold())
         rows.sort(key=lambda f: col.sort(f), reverse=self.reverse)
         rows.sort(key=pinned_first)
-        return [f.uuid for f in rows]
+        return [f.ref for f in rows]
 
-    def set_figures(self, figures: dict[str, DomainFigures], *, stale: bool = False) -> None:
+    def set_figures(self, figures: dict[DomainRef, DomainFigures], *, stale: bool = False) -> None:
         keep = self.selected
         order = self._sorted(figures)
         self.figures, self.stale = figures, stale
         if self.mode == "update" and order == self.order:
-            for uuid in order:
-                for col, value in zip(self.cols, self._cells(figures[uuid]), strict=True):
-                    self.update_cell(uuid, col.key, value)
+            for ref in order:
+                for col, value in zip(self.cols, self._cells(figures[ref]), strict=True):
+                    self.update_cell(str(ref), col.key, value)
             return
         self.order = order
         self.clear()
-        for uuid in order:
-            self.add_row(*self._cells(figures[uuid]), key=uuid)
+        for ref in order:
+            self.add_row(*self._cells(figures[ref]), key=str(ref))
         if keep in figures:
             self.cursor_coordinate = Coordinate(order.index(keep), 0)
 
-    def update_one(self, uuid: str, fig: DomainFigures | None) -> None:
+    def set_host_figures(self, host: str, figures: dict[str, DomainFigures], *,
+                         stale: bool = False) -> None:
+        """One host's pass: that host's rows replaced, then the whole table rebuilt."""
+        merged = {r: f for r, f in self.figures.items() if r.host != host}
+        merged.update({f.ref: f for f in figures.values()})
+        self.set_figures(merged, stale=stale)
+
+    def update_one(self, ref: DomainRef, fig: DomainFigures | None) -> None:
         figures = dict(self.figures)
         if fig is None:
-            figures.pop(uuid, None)
+            figures.pop(ref, None)
         else:
-            figures[uuid] = fig
+            figures[ref] = fig
         self.order = []
         self.set_figures(figures, stale=self.stale)
 
@@ -110,6 +118,18 @@ class NaiveTable(DataTable[Any]):
         self.filter_text = text
         self.order = []
         self.set_figures(self.figures, stale=self.stale)
+
+    def set_columns(self, columns: tuple[str, ...]) -> None:
+        """Columns are fixed at mount here (the benchmark's single host)."""
+
+    def set_sort(self, key: str, reverse: bool | None = None) -> None:
+        self.sort_key = key if key in COLUMNS else self.sort_key
+        self.reverse = (not self.reverse) if reverse is None else reverse
+        self.order = []
+        self.set_figures(self.figures, stale=self.stale)
+
+    def marked_figures(self) -> list[DomainFigures]:
+        return []
 
 
 class NaiveMainScreen(MainScreen):
@@ -154,5 +174,6 @@ class NaiveApp(XentuiApp):
 
 def make_naive_app(uri: str, settings: Settings, *, mode: str = "clear") -> NaiveApp:
     """Like `make_app(uri, settings=..., log_to_file=False)`, with the naive table."""
-    host = Host(uri, interval=settings.interval)
-    return NaiveApp(host, settings, logfile=None, live=True, mode=mode)
+    fleet = build_fleet([HostEntry("", uri)], readonly=False, interval=settings.interval,
+                        per_domain=False, live=True)
+    return NaiveApp(fleet, settings, logfile=None, live=True, mode=mode)
