@@ -13,13 +13,13 @@ from rich.text import Text
 from textual import events
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from xentui.backend.history import METRICS, History, Series
 from xentui.ui import format as fmt
 from xentui.ui.cell_diff import text_spans
 from xentui.ui.charts import NAN, Plot, layout
+from xentui.ui.text_strips import TextStrips
 
 RECENT = 5
 """Passes over which the host view ranks domains by CPU use."""
@@ -119,6 +119,7 @@ class PerformanceView(Widget):
         self._shown: tuple[tuple[int, int], list[Text]] | None = None
         """The lines last drawn and the size they were drawn at."""
         self._strips: dict[int, Strip] = {}
+        self._text_strips = TextStrips()
         self.paints = 0
         """How many times the graphs were rebuilt (for tests and benchmarks)."""
 
@@ -204,9 +205,8 @@ class PerformanceView(Widget):
         self._drawn_key = self._data_key()
         strip = self._strips.get(y)
         if strip is None:
-            strips = (Visual.to_strips(self, visualize(self, lines[y]), width, 1,
-                                       self.visual_style) if y < len(lines) else [])
-            strip = strips[0] if strips else Strip.blank(width, self.visual_style.rich_style)
+            strip = (self._text_strips.strip(self, lines[y], width, self.app.console)
+                     if y < len(lines) else Strip.blank(width, self.visual_style.rich_style))
             self._strips[y] = strip
         return strip
 
