@@ -6,6 +6,7 @@ All pure (strings and Rich `Text`, no terminal), so the drawing can be tested al
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from xentui.ui import format as fmt
 BLOCKS = "▁▂▃▄▅▆▇█"
 ASCII_STEPS = ".:|#"
 NAN = float("nan")
+_GAP = float("-inf")
 MAX_ROWS = 6
 """Most rows one graph gets however tall the pane is."""
 TWO_COLUMNS_AT = 72
@@ -39,11 +41,10 @@ def resample(values: Sequence[float], width: int) -> list[float]:
     n = len(clean)
     if n <= width:
         return [NAN] * (width - n) + clean
-    out: list[float] = []
-    for i in range(width):
-        bucket = [v for v in clean[i * n // width : (i + 1) * n // width] if v == v]
-        out.append(max(bucket) if bucket else NAN)
-    return out
+    # gaps sink below every value so that a bucket's max is its peak (-inf: all gaps)
+    sunk = [v if v == v else _GAP for v in clean]
+    peaks = [max(sunk[i * n // width : (i + 1) * n // width]) for i in range(width)]
+    return [NAN if v == _GAP else v for v in peaks]
 
 
 def render_graph(
@@ -77,15 +78,26 @@ def render_graph(
             continue
         u = round(min(v / top, 1.0) * height * steps)
         units.append(max(u, 1))
-    rows: list[str] = []
-    for r in range(height):
-        base = (height - 1 - r) * steps
-        row = []
-        for u in units:
-            fill = min(max(u - base, 0), steps)
-            row.append(glyphs[fill - 1] if fill else " ")
-        rows.append("".join(row))
-    return rows
+    column = _columns(glyphs, height)
+    return ["".join(row) for row in zip(*(column(u) for u in units), strict=True)] if units \
+        else [""] * height
+
+
+@functools.cache
+def _columns(glyphs: str, height: int) -> Callable[[int], str]:
+    """A column of a chart `height` rows tall, top first, holding `u` units of marks
+    (each cell holds one glyph's worth per unit), made once per number of units."""
+
+    @functools.cache
+    def column(u: int) -> str:
+        steps = len(glyphs)
+        cells = []
+        for r in range(height):
+            fill = min(max(u - (height - 1 - r) * steps, 0), steps)
+            cells.append(glyphs[fill - 1] if fill else " ")
+        return "".join(cells)
+
+    return column
 
 
 def time_axis(times: Sequence[float], n_values: int, width: int) -> str:
@@ -120,6 +132,22 @@ def time_axis(times: Sequence[float], n_values: int, width: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Summary:
+    """A series' latest known value, average and peak (None: nothing known), worked out
+    once: each reads the whole history."""
+
+    current: float | None
+    average: float | None
+    peak: float | None
+
+    @classmethod
+    def of(cls, series: Series) -> Summary:
+        known = series.known()
+        return cls(series.current, sum(known) / len(known) if known else None,
+                   max(known) if known else None)
+
+
+@dataclass(frozen=True, slots=True)
 class Plot:
     """One graph: a label (literal text), its series, how to print a value, its scale."""
 
@@ -130,10 +158,15 @@ class Plot:
     style: str
     brief: Callable[[float | None], str] = fmt.pct_short
     """A shorter form of `show` for narrow panes."""
+    summary: Summary | None = None
+    """The series' summary if already worked out (else worked out when drawn)."""
+
+    def figures(self) -> Summary:
+        return self.summary or Summary.of(self.series)
 
 
 def _stats_header(plot: Plot, width: int, label_w: int) -> Text:
-    s = plot.series
+    s = plot.figures()
     now, avg, peak = plot.show(s.current), plot.show(s.average), plot.show(s.peak)
     b_avg, b_peak = plot.brief(s.average), plot.brief(s.peak)
     label = Text(fmt.visible(plot.label), style=f"bold {plot.style}")
@@ -193,7 +226,7 @@ def layout(
     else:
         columns = [col[: max(1, avail)] for col in columns]
         shown = [p for col in columns for p in col]
-        head_w = label_w + 1 + max(cell_len(p.show(p.series.current)) for p in shown) + 1
+        head_w = label_w + 1 + max(cell_len(p.show(p.figures().current)) for p in shown) + 1
         head_w = min(head_w, max(1, col_w - 8))
         for col in columns:
             spare = max(0, avail - len(col))
@@ -236,7 +269,7 @@ def _full_block(plot: Plot, width: int, rows: int, label_w: int, ascii: bool) ->
 def _spark_line(plot: Plot, width: int, label_w: int, head_w: int, ascii: bool) -> Text:
     head = Text(fmt.visible(plot.label), style=f"bold {plot.style}")
     head.truncate(label_w, overflow="crop", pad=True)
-    head.append(" " + plot.show(plot.series.current))
+    head.append(" " + plot.show(plot.figures().current))
     head.truncate(head_w, overflow="crop", pad=True)
     graph = render_graph(plot.series.values, width - head_w, 1, ascii=ascii, vmax=plot.vmax)
     return head + Text(graph[0] if graph else "", style=plot.style)

@@ -18,45 +18,39 @@ from textual.widget import Widget
 from xentui.backend.history import METRICS, History, Series
 from xentui.ui import format as fmt
 from xentui.ui.cell_diff import text_spans
-from xentui.ui.charts import NAN, Plot, layout
+from xentui.ui.charts import NAN, Plot, Summary, layout
 from xentui.ui.text_strips import TextStrips
 
 RECENT = 5
 """Passes over which the host view ranks domains by CPU use."""
 
 
-def _cpu_scale(*series: Series) -> float:
+def _cpu_scale(*summaries: Summary) -> float:
     """CPU graphs are scaled to at least one busy physical CPU (100%)."""
-    return max([100.0, *(s.peak or 0.0 for s in series)])
+    return max([100.0, *(s.peak or 0.0 for s in summaries)])
 
 
-def _rate_scale(*series: Series) -> float:
+def _rate_scale(*summaries: Summary) -> float:
     """Rate graphs share a scale per pair (read/write) with a floor of 1 KiB/s."""
-    return max([1024.0, *(s.peak or 0.0 for s in series)])
+    return max([1024.0, *(s.peak or 0.0 for s in summaries)])
 
 
 def domain_plots(history: History, uuid: str) -> list[Plot]:
     """One domain's figures, most important first."""
-    s = {
-        m: history.series(uuid, m)
-        for m in METRICS
-    }
-    disk = _rate_scale(s["disk_rd_bps"], s["disk_wr_bps"])
-    net = _rate_scale(s["net_rx_bps"], s["net_tx_bps"])
+    s = {m: history.series(uuid, m) for m in METRICS}
+    sm = {m: Summary.of(series) for m, series in s.items()}
+    disk = _rate_scale(sm["disk_rd_bps"], sm["disk_wr_bps"])
+    net = _rate_scale(sm["net_rx_bps"], sm["net_tx_bps"])
+    rate, short = fmt.rate_bps, fmt.rate_bps_short
     return [
-        Plot("CPU", s["cpu_pct"], fmt.pct, _cpu_scale(s["cpu_pct"]), "green"),
-        Plot(
-            "Mem",
-            s["mem_kib"],
-            fmt.bytes_kib,
-            max(1.0, s["mem_kib"].peak or 0.0),
-            "magenta",
-            fmt.bytes_kib_short,
-        ),
-        Plot("Net rx", s["net_rx_bps"], fmt.rate_bps, net, "cyan", fmt.rate_bps_short),
-        Plot("Net tx", s["net_tx_bps"], fmt.rate_bps, net, "cyan", fmt.rate_bps_short),
-        Plot("Disk rd", s["disk_rd_bps"], fmt.rate_bps, disk, "yellow", fmt.rate_bps_short),
-        Plot("Disk wr", s["disk_wr_bps"], fmt.rate_bps, disk, "yellow", fmt.rate_bps_short),
+        Plot("CPU", s["cpu_pct"], fmt.pct, _cpu_scale(sm["cpu_pct"]), "green",
+             summary=sm["cpu_pct"]),
+        Plot("Mem", s["mem_kib"], fmt.bytes_kib, max(1.0, sm["mem_kib"].peak or 0.0),
+             "magenta", fmt.bytes_kib_short, sm["mem_kib"]),
+        Plot("Net rx", s["net_rx_bps"], rate, net, "cyan", short, sm["net_rx_bps"]),
+        Plot("Net tx", s["net_tx_bps"], rate, net, "cyan", short, sm["net_tx_bps"]),
+        Plot("Disk rd", s["disk_rd_bps"], rate, disk, "yellow", short, sm["disk_rd_bps"]),
+        Plot("Disk wr", s["disk_wr_bps"], rate, disk, "yellow", short, sm["disk_wr_bps"]),
     ]
 
 
@@ -76,9 +70,13 @@ def host_plots(history: History, names: dict[str, str], top: int = 5) -> list[Pl
     total_series = Series(times, total)
     ranked = sorted(all_cpu.items(), key=lambda kv: (-_recent_cpu(kv[1]), names.get(kv[0], kv[0])))
     busiest = [(u, s) for u, s in ranked if s.current is not None][: max(0, top)]
-    scale = _cpu_scale(*(s for _, s in busiest))
-    plots = [Plot("All CPU", total_series, fmt.pct, _cpu_scale(total_series), "green")]
-    plots += [Plot(names.get(u, u[:8]), s, fmt.pct, scale, "green") for u, s in busiest]
+    sm = {u: Summary.of(s) for u, s in busiest}
+    scale = _cpu_scale(*sm.values())
+    total_sm = Summary.of(total_series)
+    plots = [Plot("All CPU", total_series, fmt.pct, _cpu_scale(total_sm), "green",
+                  summary=total_sm)]
+    plots += [Plot(names.get(u, u[:8]), s, fmt.pct, scale, "green", summary=sm[u])
+              for u, s in busiest]
     return plots
 
 
@@ -112,9 +110,13 @@ class PerformanceView(Widget):
         self._uuid = ""
         self._title = ""
         self._names: dict[str, str] = {}
+        self._names_version = 0
+        """Counts changes of `_names` (a cheap part of the lines' cache key)."""
         self._top = 5
         self._drawn_key: tuple[object, ...] | None = None
         self._cache_key: tuple[object, ...] | None = None
+        self._lines_data_key: tuple[object, ...] | None = None
+        """The data the cached lines were built from."""
         self._cache: list[Text] = []
         self._shown: tuple[tuple[int, int], list[Text]] | None = None
         """The lines last drawn and the size they were drawn at."""
@@ -143,7 +145,10 @@ class PerformanceView(Widget):
     def show_host(self, history: History, names: dict[str, str], top: int = 5) -> None:
         """Show the CPU of all domains together and of the `top` busiest ones."""
         self._history, self._mode, self._uuid = history, "host", ""
-        self._names, self._top = dict(names), top
+        if names != self._names:
+            self._names = dict(names)
+            self._names_version += 1
+        self._top = top
         self._title = "All domains"
         self.refresh_graphs(force=True)
 
@@ -202,7 +207,7 @@ class PerformanceView(Widget):
                 width, height):
             self._shown = ((width, height), lines)
             self._strips = {}
-        self._drawn_key = self._data_key()
+        self._drawn_key = self._lines_data_key
         strip = self._strips.get(y)
         if strip is None:
             strip = (self._text_strips.strip(self, lines[y], width, self.app.console)
@@ -213,10 +218,11 @@ class PerformanceView(Widget):
     def _lines(self, width: int, height: int) -> list[Text]:
         """The pane's lines for this size and the data now (built again only on a change)."""
         data_key = self._data_key()
-        key = (data_key, width, height, self._ascii, self._title, tuple(self._names.items()))
+        key = (data_key, width, height, self._ascii, self._title, self._names_version)
         if key != self._cache_key:
             self._cache = self._build(width, height)
             self._cache_key = key
+            self._lines_data_key = data_key
             self.paints += 1
         return self._cache
 
