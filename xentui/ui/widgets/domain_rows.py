@@ -32,6 +32,11 @@ DIM = Style(dim=True)
 PLAIN = Style()
 MARKED = Style(color="yellow", bold=True)
 
+Cells = tuple[tuple[str, Style], ...]
+"""A row's cells as drawn: each column's text fitted to its width, and its style."""
+FITTED_KEPT = 8192
+"""Fitted cell texts remembered (names, states and figures repeat pass after pass)."""
+
 
 @dataclass
 class _DrawnRow:
@@ -39,7 +44,9 @@ class _DrawnRow:
     selected: bool
     stale: bool
     marked: bool
+    cells: Cells
     strip: Strip
+
 
 
 class RowLook:
@@ -55,6 +62,7 @@ class RowLook:
         self._host_width = 4
         self._rows: dict[DomainRef, _DrawnRow] = {}
         self._header: tuple[str, bool, Strip] | None = None
+        self._fitted: dict[tuple[str, str], str] = {}
 
     def fit(self, listed: Iterable[DomainFigures], hosts: Iterable[DomainFigures],
             *, gutter: bool) -> int:
@@ -72,6 +80,7 @@ class RowLook:
         """Drop the lines kept (the widths or columns changed)."""
         self._rows.clear()
         self._header = None
+        self._fitted.clear()
 
     def drawn_from(self, ref: DomainRef, fig: DomainFigures | None) -> bool:
         """Whether the row kept for `ref` was drawn from these very figures."""
@@ -80,16 +89,23 @@ class RowLook:
 
     def line(self, ref: DomainRef, fig: DomainFigures, selected: bool, stale: bool,
              marked: bool, keep: int) -> Strip:
-        """The row of `ref`, drawn again only if what it shows changed; at most about
-        `keep` rows are kept (those on screen, with room for scrolling)."""
+        """The row of `ref`, drawn again only if what it shows changed (new figures that
+        read the same keep the drawn line); at most about `keep` rows are kept (those on
+        screen, with room for scrolling)."""
         drawn = self._rows.get(ref)
-        if drawn is None or drawn.fig is not fig or drawn.selected != selected or (
-            drawn.stale != stale or drawn.marked != marked
-        ):
-            drawn = _DrawnRow(fig, selected, stale, marked, self.row(fig, selected, stale, marked))
-            self._rows[ref] = drawn
-            if len(self._rows) > keep:
-                self._rows = {ref: drawn}
+        if drawn is not None and drawn.fig is fig and (drawn.selected, drawn.stale,
+                                                       drawn.marked) == (selected, stale, marked):
+            return drawn.strip
+        cells = self.cells(fig, stale)
+        if drawn is not None and drawn.cells == cells and (
+                drawn.selected, drawn.stale, drawn.marked) == (selected, stale, marked):
+            drawn.fig = fig
+            return drawn.strip
+        drawn = _DrawnRow(fig, selected, stale, marked, cells,
+                          self._strip(cells, fig, selected, stale, marked))
+        self._rows[ref] = drawn
+        if len(self._rows) > keep:
+            self._rows = {ref: drawn}
         return drawn.strip
 
     def gutter_width(self) -> int:
@@ -138,18 +154,37 @@ class RowLook:
 
     def row(self, fig: DomainFigures, selected: bool, stale: bool, marked: bool) -> Strip:
         """One domain's line: dim when it is not running or its host's link is down."""
+        return self._strip(self.cells(fig, stale), fig, selected, stale, marked)
+
+    def cells(self, fig: DomainFigures, stale: bool) -> Cells:
+        """Each column's fitted text and style for this domain."""
         state = fig.sample.state
-        base = DIM if not state.active or stale else None
-        segs: list[Segment] = []
-        if self.gutter:
-            segs.append(Segment(("* " if self.ascii else "● ") if marked else "  ", MARKED))
+        base = DIM if not state.active or stale else PLAIN
+        fitted = self._fitted
+        out = []
         for col in self.columns:
-            style = base or PLAIN
+            style = base
             if col.key == "state":
                 style = STATE_STYLES[state] + style
             elif col.hot is not None and col.hot(fig):
                 style = HOT
-            segs.append(Segment(self.cell(col.cell(fig), col), style))
+            text = col.cell(fig)
+            cell = fitted.get((text, col.key))
+            if cell is None:
+                if len(fitted) > FITTED_KEPT:
+                    fitted.clear()
+                cell = fitted[(text, col.key)] = self.cell(text, col)
+            out.append((cell, style))
+        return tuple(out)
+
+    def _strip(self, cells: Cells, fig: DomainFigures, selected: bool, stale: bool,
+               marked: bool) -> Strip:
+        base = DIM if not fig.sample.state.active or stale else None
+        segs: list[Segment] = []
+        if self.gutter:
+            segs.append(Segment(("* " if self.ascii else "● ") if marked else "  ", MARKED))
+        for text, style in cells:
+            segs.append(Segment(text, style))
             segs.append(Segment(" ", base))
         strip = Strip(segs)
         if selected:
