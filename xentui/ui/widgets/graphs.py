@@ -121,6 +121,8 @@ class PerformanceView(Widget):
         self._shown: tuple[tuple[int, int], list[Text]] | None = None
         """The lines last drawn and the size they were drawn at."""
         self._strips: dict[int, Strip] = {}
+        self._asked: list[Text] | None = None
+        """The lines whose changed cells were last marked dirty (not drawn yet)."""
         self._text_strips = TextStrips()
         self.paints = 0
         """How many times the graphs were rebuilt (for tests and benchmarks)."""
@@ -167,6 +169,9 @@ class PerformanceView(Widget):
             self.refresh()
             return
         before, after = self._shown[1], self._lines(width, height)
+        if after is before or after is self._asked:  # drawn, or its cells already asked for
+            return
+        self._asked = after
         regions = [
             Region(x, y, w, 1)
             for y in range(max(len(before), len(after)))
