@@ -30,7 +30,8 @@ from xentui.config import HostEntry, Settings
 from xentui.ui.app import XentuiApp
 from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
 from xentui.ui.screens.main import MainScreen
-from xentui.ui.widgets.domain_table import HOT, STATE_STYLES, DomainTable
+from xentui.ui.widgets.domain_rows import HOT, STATE_STYLES
+from xentui.ui.widgets.domain_table import DomainTable
 
 MODES = ("clear", "update")
 

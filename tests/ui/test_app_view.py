@@ -47,7 +47,7 @@ async def test_click_on_header_sorts(demo_app) -> None:
     async with demo_app.run_test(size=(140, 40)) as pilot:
         app = await ready(pilot)
         table = app.main.table
-        x = sum(table._width(c) + 1 for c in table.columns[:2]) + 1  # the State column
+        x = sum(table.look.width(c) + 1 for c in table.columns[:2]) + 1  # the State column
         await pilot.click("#domains", offset=(x + 1, 1))
         assert table.sort_key == "state"
         await pilot.click("#domains", offset=(x + 1, 1))

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from xentui.backend.history import Series
 from xentui.ui import format as fmt
-from xentui.ui.widgets.graphs import (
+from xentui.ui.charts import (
     ASCII_STEPS,
     BLOCKS,
     Plot,

@@ -8,12 +8,8 @@ lines on screen, so domains scrolled out of view cost almost nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
@@ -21,37 +17,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from xentui.backend.models import DomainFigures, DomainRef, DomainState
+from xentui.backend.models import DomainFigures, DomainRef
 from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
 from xentui.ui.painted import PaintedLines
-
-STATE_STYLES = {
-    DomainState.RUNNING: Style(color="green"),
-    DomainState.BLOCKED: Style(color="cyan"),
-    DomainState.PAUSED: Style(color="yellow"),
-    DomainState.SHUTDOWN: Style(color="magenta"),
-    DomainState.SHUTOFF: Style(dim=True),
-    DomainState.CRASHED: Style(color="red", bold=True),
-    DomainState.PMSUSPENDED: Style(color="yellow"),
-    DomainState.NOSTATE: Style(dim=True),
-}
-HOT = Style(color="red", bold=True)
-HEADER = Style(bold=True, underline=True)
-CURSOR = Style(reverse=True)
-DIM = Style(dim=True)
-PLAIN = Style()
-
-
-MARKED = Style(color="yellow", bold=True)
-
-
-@dataclass
-class _CachedLine:
-    fig: DomainFigures
-    selected: bool
-    stale: bool
-    marked: bool
-    strip: Strip
+from xentui.ui.widgets.domain_rows import RowLook
 
 
 class DomainTable(ScrollView, can_focus=True):
@@ -104,10 +73,9 @@ class DomainTable(ScrollView, can_focus=True):
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self.columns: list[Column] = [COLUMNS[c] for c in columns if c in COLUMNS]
+        self.look = RowLook([COLUMNS[c] for c in columns if c in COLUMNS], ascii=ascii)
         self.sort_key = sort if sort in COLUMNS else "name"
         self.reverse = reverse
-        self.ascii = ascii
         self.filter_text = ""
         self.stale_hosts: set[str] = set()
         self.figures: dict[DomainRef, DomainFigures] = {}
@@ -117,10 +85,6 @@ class DomainTable(ScrollView, can_focus=True):
         self._keys: dict[DomainRef, tuple[Any, ...]] = {}
         self.cursor = 0
         self.selected: DomainRef | None = None
-        self._lines: dict[DomainRef, _CachedLine] = {}
-        self._name_width = 12
-        self._host_width = 4
-        self._header: Strip | None = None
         self._order_due = False
         self.marked: set[DomainRef] = set()
         """Domains marked for a bulk action; the mark gutter shows while any is marked."""
@@ -135,6 +99,11 @@ class DomainTable(ScrollView, can_focus=True):
         return self._order
 
     @property
+    def columns(self) -> list[Column]:
+        """The columns shown, in order."""
+        return self.look.columns
+
+    @property
     def stale(self) -> bool:
         """Whether any host's rows are stale (its link is down)."""
         return bool(self.stale_hosts)
@@ -143,7 +112,8 @@ class DomainTable(ScrollView, can_focus=True):
         """Show these columns (the Host column comes and goes with the fleet's size)."""
         cols = [COLUMNS[c] for c in columns if c in COLUMNS]
         if [c.key for c in cols] != [c.key for c in self.columns]:
-            self.columns = cols
+            self.look.columns = cols
+            self.look.forget()
             self._reorder()
 
     def _sort_key(self, f: DomainFigures) -> tuple[Any, ...]:
@@ -243,13 +213,7 @@ class DomainTable(ScrollView, can_focus=True):
             visible.sort(key=pinned_first)
         self._order = [f.ref for f in visible]
         self._pos = {r: i for i, r in enumerate(self._order)}
-        longest = max((cell_len(COLUMNS["name"].cell(f)) for f in visible), default=4)
-        self._name_width = max(8, min(32, longest))
-        hosts = {COLUMNS["host"].cell(f) for f in self.figures.values()}
-        self._host_width = max(4, min(24, max((cell_len(h) for h in hosts), default=4)))
-        self._header = None
-        self._lines.clear()
-        width = sum(self._width(c) + 1 for c in self.columns) + self._gutter()
+        width = self.look.fit(visible, self.figures.values(), gutter=bool(self.marked))
         self.virtual_size = Size(width, len(self._order) + 1)
         self._restore_cursor()
         self._repaint_changed()
@@ -270,9 +234,7 @@ class DomainTable(ScrollView, can_focus=True):
     def _refresh_visible(self) -> None:
         top = int(self.scroll_offset.y)
         shown = self._order[top : top + max(1, self.size.height)]
-        if any(
-            (c := self._lines.get(r)) is None or c.fig is not self.figures.get(r) for r in shown
-        ):
+        if not all(self.look.drawn_from(r, self.figures.get(r)) for r in shown):
             self._repaint_changed()
         if shown != self._shown:
             self._shown = shown
@@ -345,9 +307,6 @@ class DomainTable(ScrollView, can_focus=True):
         self._reorder()  # the gutter comes and goes with the marks
         self.post_message(self.MarksChanged(len(self.marked)))
 
-    def _gutter(self) -> int:
-        return 2 if self.marked else 0
-
     # -- cursor ------------------------------------------------------------------------
     def _move_to(self, index: int) -> None:
         self._ensure_order()
@@ -387,60 +346,13 @@ class DomainTable(ScrollView, can_focus=True):
         if offset is None:
             return
         if offset.y == 0:
-            x = offset.x + int(self.scroll_offset.x) - self._gutter()
-            for col in self.columns:
-                x -= self._width(col) + 1
-                if x < 0:
-                    self.set_sort(col.key)
-                    return
+            col = self.look.column_at(offset.x + int(self.scroll_offset.x))
+            if col is not None:
+                self.set_sort(col.key)
             return
         self._move_to(int(self.scroll_offset.y) + offset.y - 1)
 
     # -- drawing -----------------------------------------------------------------------
-    def _width(self, col: Column) -> int:
-        if col.key == "name":
-            return self._name_width
-        return self._host_width if col.key == "host" else col.width
-
-    def _cell(self, text: str, col: Column) -> str:
-        width = self._width(col)
-        if cell_len(text) > width:
-            text = set_cell_size(text, width - 1) + ("~" if self.ascii else "…")
-        pad = " " * (width - cell_len(text))
-        return pad + text if col.right else text + pad
-
-    def _header_strip(self) -> Strip:
-        if self._header is None:
-            up, down = ("^", "v") if self.ascii else ("▲", "▼")
-            segs: list[Segment] = [Segment("  ")] if self.marked else []
-            for col in self.columns:
-                label = col.label
-                if col.key == self.sort_key:
-                    label = f"{label}{down if self.reverse else up}"
-                segs.append(Segment(self._cell(label, col), HEADER))
-                segs.append(Segment(" "))
-            self._header = Strip(segs)
-        return self._header
-
-    def _row_strip(self, fig: DomainFigures, selected: bool, stale: bool, marked: bool) -> Strip:
-        state = fig.sample.state
-        base = DIM if not state.active or stale else None
-        segs: list[Segment] = []
-        if self.marked:
-            segs.append(Segment(("* " if self.ascii else "● ") if marked else "  ", MARKED))
-        for col in self.columns:
-            style = base or PLAIN
-            if col.key == "state":
-                style = STATE_STYLES[state] + style
-            elif col.hot is not None and col.hot(fig):
-                style = HOT
-            segs.append(Segment(self._cell(col.cell(fig), col), style))
-            segs.append(Segment(" ", base))
-        strip = Strip(segs)
-        if selected:
-            strip = strip.apply_style(CURSOR)
-        return strip
-
     def _geometry(self) -> tuple[int, int, int, int]:
         return (int(self.scroll_offset.x), int(self.scroll_offset.y), self.size.width,
                 self.size.height)
@@ -470,7 +382,7 @@ class DomainTable(ScrollView, can_focus=True):
     def _full_line(self, y: int, top: int, height: int) -> Strip | None:
         """Line `y` of the pane scrolled to row `top`, uncropped (None: blank)."""
         if y == 0:
-            return self._header_strip()
+            return self.look.header(self.sort_key, self.reverse)
         index = top + y - 1
         if index >= len(self._order):
             return None
@@ -481,13 +393,4 @@ class DomainTable(ScrollView, can_focus=True):
         selected = index == self.cursor
         stale = ref.host in self.stale_hosts
         marked = ref in self.marked
-        cached = self._lines.get(ref)
-        if cached is None or cached.fig is not fig or cached.selected != selected or (
-            cached.stale != stale or cached.marked != marked
-        ):
-            cached = _CachedLine(fig, selected, stale, marked,
-                                 self._row_strip(fig, selected, stale, marked))
-            self._lines[ref] = cached
-            if len(self._lines) > 4 * max(height, 10):
-                self._lines = {ref: cached}
-        return cached.strip
+        return self.look.line(ref, fig, selected, stale, marked, keep=4 * max(height, 10))

@@ -1,0 +1,275 @@
+"""The Performance pane's lines as text: area charts, their time axis and how plots share the pane.
+
+All pure (strings and Rich `Text`, no terminal), so the drawing can be tested alone; the
+`PerformanceView` widget (widgets/graphs.py) picks the plots and paints these lines.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.text import Text
+
+from xentui.backend.history import Series
+from xentui.ui import format as fmt
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+ASCII_STEPS = ".:|#"
+NAN = float("nan")
+_GAP = float("-inf")
+MAX_ROWS = 6
+"""Most rows one graph gets however tall the pane is."""
+TWO_COLUMNS_AT = 72
+"""Pane width from which graphs are laid out in two columns."""
+
+
+def _finite(v: float) -> bool:
+    return not (math.isnan(v) or math.isinf(v))
+
+
+def resample(values: Sequence[float], width: int) -> list[float]:
+    """`width` columns, newest at the right: short input is padded on the left with NaN,
+    long input is bucketed keeping each bucket's peak (a spike never disappears)."""
+    if width <= 0:
+        return []
+    # v - v is 0.0 for finite values only (NaN for NaN and the infinities)
+    clean = [v if v - v == 0.0 else NAN for v in map(float, values)]
+    n = len(clean)
+    if n <= width:
+        return [NAN] * (width - n) + clean
+    # gaps sink below every value so that a bucket's max is its peak (-inf: all gaps)
+    sunk = [v if v == v else _GAP for v in clean]
+    peaks = [max(sunk[i * n // width : (i + 1) * n // width]) for i in range(width)]
+    return [NAN if v == _GAP else v for v in peaks]
+
+
+def render_graph(
+    values: Sequence[float],
+    width: int,
+    height: int,
+    *,
+    ascii: bool = False,
+    vmax: float | None = None,
+) -> list[str]:
+    """An area chart as `height` strings of exactly `width` characters, top row first.
+
+    Values are scaled to `vmax` (default: their peak) and clipped to [0, vmax]; NaN and
+    infinite values are gaps (blank columns). Any value above zero shows at least the
+    smallest mark, so a quiet domain is not mistaken for a stopped one.
+    """
+    width, height = max(0, width), max(0, height)
+    if height == 0:
+        return []
+    cols = resample(values, width)
+    known = [v for v in cols if v == v]
+    top = vmax if vmax is not None and _finite(vmax) and vmax > 0 else max(known, default=0.0)
+    if top <= 0:
+        top = 1.0
+    glyphs = ASCII_STEPS if ascii else BLOCKS
+    steps = len(glyphs)
+    units: list[int] = []
+    for v in cols:
+        if v != v or v <= 0:
+            units.append(0)
+            continue
+        u = round(min(v / top, 1.0) * height * steps)
+        units.append(max(u, 1))
+    column = _columns(glyphs, height)
+    return ["".join(row) for row in zip(*(column(u) for u in units), strict=True)] if units \
+        else [""] * height
+
+
+@functools.cache
+def _columns(glyphs: str, height: int) -> Callable[[int], str]:
+    """A column of a chart `height` rows tall, top first, holding `u` units of marks
+    (each cell holds one glyph's worth per unit), made once per number of units."""
+
+    @functools.cache
+    def column(u: int) -> str:
+        steps = len(glyphs)
+        cells = []
+        for r in range(height):
+            fill = min(max(u - (height - 1 - r) * steps, 0), steps)
+            cells.append(glyphs[fill - 1] if fill else " ")
+        return "".join(cells)
+
+    return column
+
+
+def time_axis(times: Sequence[float], n_values: int, width: int) -> str:
+    """A `width`-wide axis under a graph of `n_values` points: '-10m    -5m     now'."""
+    if width <= 0:
+        return ""
+    cells = [" "] * width
+    if width >= 3:
+        cells[width - 3 :] = "now"
+    n = min(n_values, len(times))
+    if n < 2 or width < 8:
+        return "".join(cells)
+    now = times[-1]
+    start = width - n if n <= width else 0
+
+    def time_at(col: int) -> float:
+        idx = col - start if n <= width else col * n // width
+        return times[len(times) - n + min(max(idx, 0), n - 1)]
+
+    def place(col: int, label: str) -> None:
+        lo, hi = col, col + len(label)
+        if hi > width - 4 or any(c != " " for c in cells[max(0, lo - 1) : hi + 1]):
+            return
+        cells[lo:hi] = label
+
+    place(start, "-" + fmt.span(now - time_at(start)))
+    mid = start + (width - start) // 2
+    if mid - start >= 8:
+        label = "-" + fmt.span(now - time_at(mid))
+        place(mid - len(label) // 2, label)
+    return "".join(cells)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A series' latest known value, average and peak (None: nothing known), worked out
+    once: each reads the whole history."""
+
+    current: float | None
+    average: float | None
+    peak: float | None
+
+    @classmethod
+    def of(cls, series: Series) -> Summary:
+        known = series.known()
+        return cls(series.current, sum(known) / len(known) if known else None,
+                   max(known) if known else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Plot:
+    """One graph: a label (literal text), its series, how to print a value, its scale."""
+
+    label: str
+    series: Series
+    show: Callable[[float | None], str]
+    vmax: float
+    style: str
+    brief: Callable[[float | None], str] = fmt.pct_short
+    """A shorter form of `show` for narrow panes."""
+    summary: Summary | None = None
+    """The series' summary if already worked out (else worked out when drawn)."""
+
+    def figures(self) -> Summary:
+        return self.summary or Summary.of(self.series)
+
+
+def _stats_header(plot: Plot, width: int, label_w: int) -> Text:
+    s = plot.figures()
+    now, avg, peak = plot.show(s.current), plot.show(s.average), plot.show(s.peak)
+    b_avg, b_peak = plot.brief(s.average), plot.brief(s.peak)
+    label = Text(fmt.visible(plot.label), style=f"bold {plot.style}")
+    label.truncate(label_w, overflow="crop", pad=True)
+    for tail in (
+        f" {now}  avg {avg}  max {peak}",
+        f" {now} avg {avg} max {peak}",
+        f" {now}  avg {b_avg}  max {b_peak}",
+        f" {now} avg {b_avg} max {b_peak}",
+        f" {now} max {b_peak}",
+        f" {now}",
+    ):
+        if label_w + cell_len(tail) <= width:
+            break
+    line = label + Text(tail)
+    line.truncate(width, overflow="crop", pad=True)
+    return line
+
+
+def layout(
+    title: Text | None,
+    plots: Sequence[Plot],
+    times: Sequence[float],
+    width: int,
+    height: int,
+    *,
+    ascii: bool = False,
+) -> list[Text]:
+    """The pane's lines for its size: full graphs (stats line and rows) when there is room,
+    else one sparkline per figure with spare rows given to the first (most important)
+    figures as full graphs, else fewer figures in their order of priority."""
+    if width <= 0 or height <= 0:
+        return []
+    lines: list[Text] = []
+    if title is not None and height >= 3:
+        t = title.copy()
+        t.truncate(width, overflow="crop" if ascii else "ellipsis")
+        lines.append(t)
+    use_axis = height - len(lines) >= 3
+    avail = height - len(lines) - (1 if use_axis else 0)
+    if not plots:
+        return [*lines, Text("no figures yet", style="dim")][:height]
+    ncols = 2 if width >= TWO_COLUMNS_AT and len(plots) > 1 else 1
+    gap = 2
+    col_w = (width - gap * (ncols - 1)) // ncols
+    per_col = -(-len(plots) // ncols)
+    label_w = max(cell_len(fmt.visible(p.label)) for p in plots)
+    label_w = min(label_w, max(4, col_w // 3))
+    n_values = max((len(p.series.values) for p in plots), default=0)
+
+    columns = [list(plots[c * per_col : (c + 1) * per_col]) for c in range(ncols)]
+    col_blocks: list[list[list[Text]]] = []
+    if avail >= 2 * per_col:
+        rows = min(MAX_ROWS, avail // per_col - 1)
+        col_blocks = [[_full_block(p, col_w, rows, label_w, ascii) for p in col] for col in columns]
+        graph_w, graph_x = col_w, 0
+    else:
+        columns = [col[: max(1, avail)] for col in columns]
+        shown = [p for col in columns for p in col]
+        head_w = label_w + 1 + max(cell_len(p.show(p.figures().current)) for p in shown) + 1
+        head_w = min(head_w, max(1, col_w - 8))
+        for col in columns:
+            spare = max(0, avail - len(col))
+            blocks: list[list[Text]] = []
+            for p in col:
+                if spare:
+                    rows = min(MAX_ROWS, spare)
+                    blocks.append(_full_block(p, col_w, rows, label_w, ascii))
+                    spare -= rows
+                else:
+                    blocks.append([_spark_line(p, col_w, label_w, head_w, ascii)])
+            col_blocks.append(blocks)
+        graph_w, graph_x = col_w - head_w, head_w
+
+    col_lines = [[line for block in bs for line in block] for bs in col_blocks]
+    depth = max(len(c) for c in col_lines)
+    for i in range(min(depth, avail)):
+        row = Text()
+        for c, col_text in enumerate(col_lines):
+            if c:
+                row.append(" " * gap)
+            piece = col_text[i] if i < len(col_text) else Text(" " * col_w)
+            row.append_text(piece)
+        lines.append(row)
+    if use_axis:
+        axis = Text(style="dim")
+        for c in range(ncols):
+            if c:
+                axis.append(" " * gap)
+            axis.append(" " * graph_x + time_axis(times, n_values, graph_w))
+        lines.append(axis)
+    return lines[:height]
+
+
+def _full_block(plot: Plot, width: int, rows: int, label_w: int, ascii: bool) -> list[Text]:
+    graph = render_graph(plot.series.values, width, rows, ascii=ascii, vmax=plot.vmax)
+    return [_stats_header(plot, width, label_w)] + [Text(g, style=plot.style) for g in graph]
+
+
+def _spark_line(plot: Plot, width: int, label_w: int, head_w: int, ascii: bool) -> Text:
+    head = Text(fmt.visible(plot.label), style=f"bold {plot.style}")
+    head.truncate(label_w, overflow="crop", pad=True)
+    head.append(" " + plot.show(plot.figures().current))
+    head.truncate(head_w, overflow="crop", pad=True)
+    graph = render_graph(plot.series.values, width - head_w, 1, ascii=ascii, vmax=plot.vmax)
+    return head + Text(graph[0] if graph else "", style=plot.style)
