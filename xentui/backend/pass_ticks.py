@@ -6,11 +6,8 @@ more than one host's figures, so twenty hosts whose passes end at twenty moments
 second cost twenty frames a second where one host of the same size costs one. Here every
 host with the same interval starts its passes on the same ticks, and the results of one
 tick are held until every host of the tick has ended its pass, or for HOLD_SHARE of the
-interval at most: a slow or hung host never holds the others back longer than that. The
-hosts of the tick still running then are gathered the same way among themselves (held
-for LATE_HOLD_SHARE of the interval at most), so a tick whose passes end spread out is
-handed on in two or three bursts, not one per late host. A tick left waiting for a host
-that never ends is dropped after DROP_AFTER_TICKS; that host is handed on alone if it does.
+interval at most: a slow or hung host is handed on alone when it ends, never holding the
+others back longer than that.
 """
 
 from __future__ import annotations
@@ -24,10 +21,6 @@ from xentui.backend.models import PassResult
 
 HOLD_SHARE = 0.25
 """The longest a tick's results wait for the tick's other hosts, as a share of the interval."""
-LATE_HOLD_SHARE = 0.1
-"""The same for the hosts still running when a tick's hold ran out, among themselves."""
-DROP_AFTER_TICKS = 3
-"""A tick still waiting for a host this many ticks later is given up on."""
 ON_TICK_SHARE = 0.5
 """A pass that starts within this share of the interval after a tick belongs to it (a busy
 loop wakes late); later passes (a poll asked for between ticks) are handed on alone."""
@@ -43,8 +36,6 @@ class _Tick:
     members: set[str] = field(default_factory=set)
     ended: dict[str, PassResult | None] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
-    late: bool = False
-    """The hold ran out once: the hosts still running are held LATE_HOLD_SHARE at most."""
 
 
 class PassTicks:
@@ -80,9 +71,6 @@ class PassTicks:
         if number < 1 or now - (self._epoch + number * interval) > ON_TICK_SHARE * interval:
             return None
         key = (interval, number)
-        given_up = number - DROP_AFTER_TICKS
-        for old in [k for k in self._open if k[0] == interval and k[1] <= given_up]:
-            self._release(old, final=True)
         self._open.setdefault(key, _Tick()).members.add(host_id)
         return key
 
@@ -98,22 +86,15 @@ class PassTicks:
         if tick.members <= tick.ended.keys():
             self._release(key)
         elif tick.timer is None:
-            share = LATE_HOLD_SHARE if tick.late else HOLD_SHARE
-            tick.timer = asyncio.get_running_loop().call_later(share * key[0], self._release, key)
+            loop = asyncio.get_running_loop()
+            tick.timer = loop.call_later(HOLD_SHARE * key[0], self._release, key)
 
-    def _release(self, key: TickKey, *, final: bool = False) -> None:
-        """Hand on what the tick holds; the hosts still running stay gathered (unless
-        `final`), held for the shorter LATE_HOLD_SHARE from the first of them to end."""
-        tick = self._open.get(key)
+    def _release(self, key: TickKey) -> None:
+        tick = self._open.pop(key, None)
         if tick is None:
             return
         if tick.timer is not None:
             tick.timer.cancel()
-        running = tick.members - tick.ended.keys()
-        if running and not final:
-            self._open[key] = _Tick(members=running, late=True)
-        else:
-            del self._open[key]
         for host_id, result in tick.ended.items():
             if result is not None:
                 self._deliver(host_id, result)
