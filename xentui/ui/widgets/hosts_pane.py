@@ -133,17 +133,19 @@ class HostsPane(DataTable[str | Text]):
         row = RowKey(key)
         for label, value in changed.items():
             self._data[row][self.columns[label].key] = value  # type: ignore[index]
-        self._forget_row(key)
+        self._forget_cells(key, changed)
         index = self.get_row_index(key)
         for label in changed:
             self.refresh_coordinate(Coordinate(index, self.get_column_index(label)))
 
-    def _forget_row(self, key: str) -> None:
-        """Drop what DataTable keeps rendered of one row, so that row renders again and
-        every other row is drawn from its caches. DataTable.update_cell drops every
-        row's renders instead (it counts an update), and repaints the whole pane: with a
-        pass per host and interval, each repainted row would render all its cells."""
+    def _forget_cells(self, key: str, labels: Iterable[str]) -> None:
+        """Drop what DataTable keeps rendered of these cells and of their row's line, so
+        the row is put together again from its other cells' renders and every other row
+        is drawn from cache. DataTable.update_cell drops every row's renders instead (it
+        counts an update) and repaints the whole pane: with a pass per host and interval,
+        each row would render all its cells again."""
         row, index = RowKey(key), self.get_row_index(key)
+        columns = {ColumnKey(label) for label in labels}
 
         def on_row(y: int) -> bool:
             try:
@@ -152,7 +154,7 @@ class HostsPane(DataTable[str | Text]):
                 return False
 
         caches: list[tuple[LRUCache[Any, Any], Callable[[Any], bool]]] = [
-            (self._cell_render_cache, lambda k: k[0] == row),
+            (self._cell_render_cache, lambda k: k[0] == row and k[1] in columns),
             (self._row_render_cache, lambda k: k[0] == row),
             (self._row_renderable_cache, lambda k: k[1] == index),
             (self._line_cache, lambda k: on_row(k[0])),
