@@ -95,7 +95,7 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         self.passes = 0
         """Passes shown, all hosts together."""
         self._last_link_text: dict[str, str] = {}
-        self._early_passes: dict[str, PassDone | RowsListed] = {}
+        self._early_passes: dict[str, PassResult | DomainListing] = {}
         self._early: list[tuple[str, str, float, str]] = []
         self._main_seen = False
         self.clock = time.time
@@ -104,13 +104,17 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         self._held_for_filter = False
         self._events: EventsArrived | None = None
         self._changes: DomainsChanged | None = None
+        self._passes: PassDone | None = None
         """The messages still gathering (posted, not yet handled)."""
         self._unsubscribe = fleet.subscribe(self._record)
 
     def _record(self, rec: Record) -> None:
         """The fleet's feed, turned into messages (handled in order on the UI's task)."""
         if isinstance(rec, PassResult):
-            self.post_message(PassDone(rec))
+            if self._passes is None:
+                self._passes = PassDone()
+                self.post_message(self._passes)
+            self._passes.results[rec.host_id] = rec
         elif isinstance(rec, PassFailure):
             self.post_message(PassFailed(rec.host_id, rec.text, rec.lost))
         elif isinstance(rec, LinkStatus):
@@ -266,10 +270,13 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         early, self._early = self._early, []
         for level, text, when, kind in early:
             self.main.log_pane.add(level, text, when, kind=kind)
-        passes, self._early_passes = self._early_passes, {}
-        for msg in passes.values():
-            self.call_later(self._pass_done if isinstance(msg, PassDone) else self._rows_listed,
-                            msg)
+        held, self._early_passes = self._early_passes, {}
+        results = {h: r for h, r in held.items() if isinstance(r, PassResult)}
+        for listing in held.values():
+            if isinstance(listing, DomainListing):
+                self.call_later(self._rows_listed, RowsListed(listing))
+        if results:
+            self.call_later(self._pass_done, PassDone(results))
 
     # -- passes and links ------------------------------------------------------------
     def poll_now(self) -> None:
@@ -279,26 +286,32 @@ class XentuiApp(BulkActionsApp, MigrationApp):
 
     @on(PassDone)
     def _pass_done(self, msg: PassDone) -> None:
+        """Hosts' passes, as many as ended together: each host's rows change, then the
+        columns, header, Hosts pane, graphs and footer are worked out once for them all."""
+        if msg is self._passes:
+            self._passes = None
         if not self.has_main():
-            if not self._main_seen:  # a pass before the screen is up is shown when it is
-                self._early_passes[msg.result.host_id] = msg
+            if not self._main_seen:  # passes before the screen is up are shown when it is
+                self._early_passes.update(msg.results)
             return
-        result = msg.result
-        self.passes += 1
-        self.stale_hosts.discard(result.host_id)
+        results = list(msg.results.values())
         screen = self.main
-        screen.table.set_host_figures(result.host_id, result.domains)
+        for result in results:
+            self.passes += 1
+            self.stale_hosts.discard(result.host_id)
+            screen.table.set_host_figures(result.host_id, result.domains)
         screen.fit_columns()
-        self._show_hosts(result.host_id)
-        if screen.perf.display and screen.graphs_follow(result.host_id):
+        self._show_hosts(msg.results)
+        if screen.perf.display and any(screen.graphs_follow(h) for h in msg.results):
             screen.show_graphs()
             screen.perf.refresh_graphs()
         screen.bindings_changed()
-        interval = self.fleet.hosts[result.host_id].interval
-        if result.took_s > interval:
-            where = f" on {result.host_id}" if self.several else ""
-            self.report("warn", f"a pass{where} took {result.took_s:.1f} s, longer than the "
-                        f"{interval:g} s interval", notify=False)
+        for result in results:
+            interval = self.fleet.hosts[result.host_id].interval
+            if result.took_s > interval:
+                where = f" on {result.host_id}" if self.several else ""
+                self.report("warn", f"a pass{where} took {result.took_s:.1f} s, longer than "
+                            f"the {interval:g} s interval", notify=False)
 
     @on(RowsListed)
     def _rows_listed(self, msg: RowsListed) -> None:
@@ -306,12 +319,12 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         listing = msg.listing
         if not self.has_main():
             if not self._main_seen:
-                self._early_passes.setdefault(listing.host_id, msg)
+                self._early_passes.setdefault(listing.host_id, listing)
             return
         screen = self.main
         screen.table.set_host_figures(listing.host_id, listing.domains)
         screen.fit_columns()
-        self._show_hosts(listing.host_id)
+        self._show_hosts([listing.host_id])
         screen.bindings_changed()
 
     def _mark_stale(self, host_id: str) -> None:
@@ -334,8 +347,8 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         else:
             self.report("error", msg.text, notify=False)
 
-    def _show_hosts(self, only: str | None = None) -> None:
-        """Header and Hosts pane; after one host's pass, only that host's row changes."""
+    def _show_hosts(self, only: Iterable[str] | None = None) -> None:
+        """Header and Hosts pane; after some hosts' passes, only their rows change."""
         try:
             bar = self.main.query_one(HostBar)
             pane = self.main.query_one(HostsPane)
@@ -350,7 +363,7 @@ class XentuiApp(BulkActionsApp, MigrationApp):
             bar.show(host.last, host.status, interval=host.interval, stale=self.stale,
                      show_timing=self.live, ascii=self.settings.ascii)
         if pane.display:
-            rows = hosts if only is None else [self.fleet.hosts[only]]
+            rows = hosts if only is None else [self.fleet.hosts[h] for h in only]
             pane.show(rows, self.stale_hosts, show_timing=self.live)
 
     @on(LinkChanged)

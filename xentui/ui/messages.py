@@ -17,14 +17,12 @@ from xentui.backend.models import (
 
 
 class PassDone(Message):
-    """A host's pass finished. Bursts coalesce per host: only its newest matters."""
+    """Hosts' passes finished, gathered until the UI takes them: the results of one tick
+    (the fleet hands them on together) are one message, newest result of each host."""
 
-    def __init__(self, result: PassResult) -> None:
+    def __init__(self, results: dict[str, PassResult] | None = None) -> None:
         super().__init__()
-        self.result = result
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, PassDone) and message.result.host_id == self.result.host_id
+        self.results: dict[str, PassResult] = dict(results or {})
 
 
 class RowsListed(Message):

@@ -4,11 +4,15 @@ a pool (XenAPI) also gets a row per member host under its own."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from xentui.backend.api import HostBackend
 from xentui.backend.models import DomainState, PoolMember
@@ -83,6 +87,10 @@ def member_row(host: HostBackend, member: PoolMember) -> tuple[str | Text, ...]:
     )
 
 
+def _width(value: str | Text) -> int:
+    return value.cell_len if isinstance(value, Text) else cell_len(value)
+
+
 class HostsPane(DataTable[str | Text]):
     """A small table of hosts; shown by default when the console has several."""
 
@@ -111,17 +119,49 @@ class HostsPane(DataTable[str | Text]):
         if key not in self.rows:
             self.add_row(*cells, key=key)
             return
-        for label, value in zip(COLUMNS, cells, strict=True):
-            if self.get_cell(key, label) != value:
-                self._set_cell(key, label, value)
+        changed = {label: value for label, value in zip(COLUMNS, cells, strict=True)
+                   if self.get_cell(key, label) != value}
+        if not changed:
+            return
+        widths = {label: self.columns[ColumnKey(label)].content_width for label in changed}
+        if any(_width(v) > widths[label] for label, v in changed.items()):
+            # A wider value (a pass of 9 ms, then of 1200 ms): the column grows, and the
+            # whole pane is laid out and drawn again, as DataTable does it.
+            for label, value in changed.items():
+                self.update_cell(key, label, value, update_width=True)
+            return
+        row = RowKey(key)
+        for label, value in changed.items():
+            self._data[row][self.columns[label].key] = value  # type: ignore[index]
+        self._forget_cells(key, changed)
+        index = self.get_row_index(key)
+        for label in changed:
+            self.refresh_coordinate(Coordinate(index, self.get_column_index(label)))
 
-    def _set_cell(self, key: str, label: str, value: str | Text) -> None:
-        """Change one cell and repaint that cell only. DataTable.update_cell repaints
-        the whole table (every host's pass would rewrite the pane); this does what it
-        does, then marks the one cell dirty."""
-        self._data[self.rows[key].key][self.columns[label].key] = value  # type: ignore[index]
-        self._update_count += 1
-        self.refresh_coordinate(Coordinate(self.get_row_index(key), self.get_column_index(label)))
+    def _forget_cells(self, key: str, labels: Iterable[str]) -> None:
+        """Drop what DataTable keeps rendered of these cells and of their row's line, so
+        the row is put together again from its other cells' renders and every other row
+        is drawn from cache. DataTable.update_cell drops every row's renders instead (it
+        counts an update) and repaints the whole pane: with a pass per host and interval,
+        each row would render all its cells again."""
+        row, index = RowKey(key), self.get_row_index(key)
+        columns = {ColumnKey(label) for label in labels}
+
+        def on_row(y: int) -> bool:
+            try:
+                return self._get_offsets(y)[0] == row
+            except LookupError:
+                return False
+
+        caches: list[tuple[LRUCache[Any, Any], Callable[[Any], bool]]] = [
+            (self._cell_render_cache, lambda k: k[0] == row and k[1] in columns),
+            (self._row_render_cache, lambda k: k[0] == row),
+            (self._row_renderable_cache, lambda k: k[1] == index),
+            (self._line_cache, lambda k: on_row(k[0])),
+        ]
+        for cache, hit in caches:
+            for cache_key in [k for k in cache.keys() if hit(k)]:
+                cache.discard(cache_key)
 
     def selected_host(self) -> str | None:
         """The selected row's host id, or a pool member's name (the `host:` filter

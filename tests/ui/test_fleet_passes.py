@@ -1,0 +1,61 @@
+"""Hosts' passes handed on together (one tick of the fleet's clock) reach the screen as
+one message: every host's row changes, and the columns, header and Hosts pane are worked
+out once for the burst, not once per host; the Hosts pane draws the new figures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.support.pilot_helpers import until
+from xentui.config import Settings
+from xentui.demo.host import demo_fleet
+from xentui.ui.app import XentuiApp
+from xentui.ui.widgets.hosts_pane import COLUMNS, HostsPane
+
+INTERVAL = 3600.0
+"""Passes come only when the test feeds them (after the first)."""
+
+
+@pytest.mark.parametrize("ms", [1, 111], ids=["as-wide", "wider"])
+async def test_a_burst_of_passes_is_handled_once_and_shows_every_host(ms: int) -> None:
+    """`ms`: host n's pass takes n*ms; 1 keeps the Pass column's width (the pane redraws
+    only the changed rows), 111 makes it wider (the column grows)."""
+    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
+                    live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        hosts = list(app.fleet.hosts.values())
+        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
+        screen = app.main
+        pane = screen.query_one(HostsPane)
+        calls: list[str] = []
+        fit = screen.fit_columns
+        show = pane.show
+
+        def counted_fit() -> None:
+            calls.append("fit")
+            fit()
+
+        def counted_show(*args: object, **kw: object) -> None:
+            calls.append("pane")
+            show(*args, **kw)  # type: ignore[arg-type]
+
+        screen.fit_columns = counted_fit  # type: ignore[method-assign]
+        pane.show = counted_show  # type: ignore[method-assign]
+        before = app.passes
+        # One tick's results, handed on in one burst as the fleet's clock does.
+        for n, host in enumerate(hosts, start=1):
+            assert host.last is not None
+            host.last = replace(host.last, took_s=n * ms / 1000)  # type: ignore[misc]
+            app._record(host.last)
+        await until(pilot, lambda: app.passes == before + len(hosts), 5.0, "the burst")
+        await pilot.pause(0.1)
+        assert calls == ["fit", "pane"]
+        drawn = "\n".join(strip.text for strip in pane.render_lines(pane.region.reset_offset))
+        for n, host in enumerate(hosts, start=1):
+            assert pane.get_cell(host.id, COLUMNS[-1]) == f"{n * ms} ms"
+            # What the pane draws, not only what it holds: no row is drawn from a stale
+            # render (the pane drops only the changed rows' renders).
+            line = next(ln for ln in drawn.splitlines() if host.id in ln)
+            assert f"{n * ms} ms" in line
