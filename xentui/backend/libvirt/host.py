@@ -270,8 +270,10 @@ class LibvirtHost:
     # -- events ----------------------------------------------------------------------
     def _on_event(self, event: DomainEvent) -> None:
         event = replace(event, host_id=self.id)
-        if event.kind == "metadata" and self._sampler is not None:
-            self._sampler.forget(event.uuid)  # Nova's names may have changed
+        if self._sampler is not None:
+            self._sampler.relist = True  # a define, undefine or rename changes the listing
+            if event.kind == "metadata":
+                self._sampler.forget(event.uuid)  # Nova's names may have changed
         for listener in list(self.event_listeners):
             listener(event)
         self._pending.add(event.uuid)

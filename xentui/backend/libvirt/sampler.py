@@ -235,6 +235,9 @@ PARALLEL_PASSES = 30
 PERSISTENCE_EVERY = 30
 """Passes between listings of transient domains; events keep persistence current between
 (a define or undefine re-reads the domain it names), new UUIDs trigger a listing at once."""
+RELIST_EVERY = 30
+"""Passes between full domain listings while the cheap one (running ids, inactive names)
+shows no change: a full listing makes a handle and a UUID string per domain."""
 
 
 class Sampler:
@@ -282,6 +285,11 @@ class Sampler:
         """Dom0's own I/O counters (a local Xen host): every domain's, every pass."""
         self.answered_at = 0.0
         """When the newest domain read of a pass began (monotonic): the daemon answers."""
+        self._held: list[tuple[libvirt.virDomain, str]] = []
+        self._held_key: tuple[frozenset[int], frozenset[str]] | None = None
+        self._listed_at = 0
+        self.relist = True
+        """List every domain next pass (set on any domain event, or a vanished handle)."""
 
     def note_persistence(self, uuid: str, persistent: bool) -> None:
         """Learn a domain's persistence from a re-read (after a define/undefine event)."""
@@ -299,6 +307,24 @@ class Sampler:
         self.devices.forget(uuid)
         self._last.pop(uuid, None)
 
+    def _listing(self) -> list[tuple[libvirt.virDomain, str]]:
+        """Every domain's handle and UUID. The handles of the last full listing serve
+        again while the running ids and the inactive names are the same sets (two calls
+        returning plain ints and strings): a start, stop, restart (ids are not reused),
+        define, undefine or rename changes one of them, and events ask for a full
+        listing too. A handle keeps the id it was listed with, so a changed id is
+        always a new listing."""
+        conn = self.conn
+        key = (frozenset(conn.listDomainsID()), frozenset(conn.listDefinedDomains()))
+        if (self.relist or key != self._held_key
+                or self.passes - self._listed_at >= RELIST_EVERY):
+            self.relist = False
+            domains = conn.listAllDomains(0)
+            self._held = [(d, d.UUIDString()) for d in domains]
+            self._held_key = key
+            self._listed_at = self.passes
+        return self._held
+
     def _one(self, dom: libvirt.virDomain, uuid: str) -> DomainSample | None:
         last = self._last.get(uuid)
         persistent = self._persistent.get(uuid)
@@ -312,15 +338,14 @@ class Sampler:
             return sample
         except libvirt.libvirtError as err:
             if err.get_error_code() in _VANISHED:
+                self.relist = True
                 return None
             raise
 
     def _share(self, listed: list[tuple[libvirt.virDomain, str]]) -> list[DomainSample | None]:
         return [self._one(d, u) for d, u in listed]
 
-    def _per_domain(self, domains: list[libvirt.virDomain],
-                    uuids: list[str] | None = None) -> list[DomainSample]:
-        listed = list(zip(domains, uuids or [d.UUIDString() for d in domains], strict=True))
+    def _per_domain(self, listed: list[tuple[libvirt.virDomain, str]]) -> list[DomainSample]:
         spread = self.parallel and self.threads > 1 and len(listed) > 1
         if not spread or self._serial:
             started = time.perf_counter()
@@ -352,13 +377,12 @@ class Sampler:
             transient = {d.UUIDString() for d in self.conn.listAllDomains(flag)}
             samples = [replace(s, persistent=s.uuid not in transient) for s in samples]
         else:
-            domains = self.conn.listAllDomains(0)
+            listed = self._listing()
             self.answered_at = time.monotonic()
-            uuids = [d.UUIDString() for d in domains]
-            self._learn_persistence(uuids)
+            self._learn_persistence([u for _d, u in listed])
             if self.local_io is not None:
                 self.local_io.refresh()
-            samples = self._per_domain(domains, uuids)
+            samples = self._per_domain(listed)
             self.last_path = "per-domain" if self.local_io is None else "per-domain, Dom0 I/O"
         self.devices.keep_only((s.uuid, s.id) for s in samples)
         self._last = {s.uuid: s for s in samples}
@@ -391,7 +415,7 @@ class Sampler:
             self.bulk = False
         complete = len(samples)
         if incomplete:
-            samples.extend(self._per_domain(incomplete))
+            samples.extend(self._per_domain([(d, d.UUIDString()) for d in incomplete]))
             self.last_path = "bulk+per-domain" if complete else "per-domain"
         else:
             self.last_path = "bulk"
