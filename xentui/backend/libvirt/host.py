@@ -214,16 +214,16 @@ class LibvirtHost:
             if held is None:
                 held = self.last.domains if self.last is not None else {}
             old = held.get(uuid)
-            rates = domain_rates(prev, sample, old.rates if old is not None else None)
+            rates = domain_rates(prev, sample, None if old is None else old.rates)
+        started = self._started
         if not sample.state.active:
-            self._started.pop(uuid, None)
-        elif prev is not None and not same_instance(prev, sample):
-            self._started[uuid] = time.time()
-        mem_pct = None
+            started.pop(uuid, None)
+        elif prev is not None and (prev.id != sample.id or not prev.state.active):
+            started[uuid] = time.time()  # a new instance (same_instance, inlined: hot)
         mem = sample.mem_kib
-        if mem is not None and self.info is not None and self.info.memory_kib:
-            mem_pct = 100.0 * mem / self.info.memory_kib
-        return DomainFigures(sample, rates, mem_pct, self._started.get(uuid), self.id)
+        total = self.info.memory_kib if self.info is not None else 0
+        mem_pct = None if mem is None or not total else 100.0 * mem / total
+        return DomainFigures(sample, rates, mem_pct, started.get(uuid), self.id)
 
     async def list_domains(self) -> DomainListing | None:
         """Every domain's name, id and state from a few listings (no figures yet); None
