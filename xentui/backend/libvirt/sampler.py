@@ -387,6 +387,7 @@ class Sampler:
     def read(self) -> list[DomainSample]:
         """One pass: a sample for every domain the connection knows."""
         self.passes += 1
+        prune = self.bulk
         if self.bulk:
             samples = self._read_bulk()
             flag = libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT
@@ -395,12 +396,16 @@ class Sampler:
         else:
             listed = self._listing()
             self.answered_at = time.monotonic()
-            self._learn_persistence([entry.uuid for entry in listed])
+            relisted = self._listed_at == self.passes
+            if relisted or self.passes % PERSISTENCE_EVERY == 1:
+                self._learn_persistence([entry.uuid for entry in listed])
             if self.local_io is not None:
                 self.local_io.refresh()
             samples = self._per_domain(listed)
             self.last_path = "per-domain" if self.local_io is None else "per-domain, Dom0 I/O"
-        self.devices.keep_only((s.uuid, s.id) for s in samples)
+            prune = relisted  # a held listing holds the same instances (a handle keeps its id)
+        if prune:
+            self.devices.keep_only((s.uuid, s.id) for s in samples)
         self._last = {s.uuid: s for s in samples}
         return samples
 
