@@ -244,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:
             sys.stderr.close()
             return EXIT_OK
+    from xentui.gcpolicy import tune_collector
     from xentui.ui.app import run_console
 
+    tune_collector()  # a process-wide policy, so here, once: see xentui/gcpolicy.py
     return run_console(opts)

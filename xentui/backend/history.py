@@ -89,14 +89,16 @@ class History:
         for uuid in [u for u in self._rings if u not in figures]:
             del self._rings[uuid]
         cap = self.capacity
+        size = cap * len(METRICS)
+        rings = self._rings
         for uuid, fig in figures.items():
-            ring = self._rings.get(uuid)
+            ring = rings.get(uuid)
             if ring is None:
-                ring = array("f", [NAN]) * (cap * len(METRICS))
-                self._rings[uuid] = ring
-            for at_m, raw in zip(range(slot, slot + cap * len(METRICS), cap), _values(fig),
-                                 strict=True):
+                ring = rings[uuid] = array("f", [NAN]) * size
+            at_m = slot
+            for raw in _values(fig):
                 ring[at_m] = NAN if raw is None else raw
+                at_m += cap
         self._passes += 1
 
     def _order(self) -> list[int]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import TypeVar
 
-from xentui.backend.models import DeviceRates, DomainRates, DomainSample
+from xentui.backend.models import DeviceRates, DomainRates, DomainSample, DomainState
 
 MIN_SPAN_S = 1e-3
 """Spans shorter than this give no rate (a repeated or reordered reading)."""
@@ -65,6 +65,7 @@ def _device_rates(
 NO_RATES = DomainRates()
 """No rate known (shared: records are frozen and nobody edits their dicts)."""
 
+_INACTIVE = frozenset(s for s in DomainState if not s.active)
 _DISK_BYTES = attrgetter("rd_bytes", "wr_bytes")
 _NET_BYTES = attrgetter("rx_bytes", "tx_bytes")
 
@@ -89,24 +90,21 @@ def domain_rates(
     `prev`, the I/O rates of `held` (the previous rates) stand: still the rate over
     the last two readings' own span, never a span stretched over a gap.
     """
-    if prev is None or not same_instance(prev, cur):
+    if prev is None or prev.id != cur.id or prev.uuid != cur.uuid:
         return NO_RATES
+    if cur.state in _INACTIVE or prev.state in _INACTIVE:
+        return NO_RATES  # not one running instance (same_instance, inlined: it is hot)
     span = cur.at - prev.at
     cpu = cpu_percent(prev.cpu_time_ns, cur.cpu_time_ns, span)
+    io_at = cur.io_at
+    if io_at is not None:
+        prev_io = prev.io_at
+        if io_at - (prev.at if prev_io is None else prev_io) <= 0:
+            if held is None:
+                return DomainRates(cpu)
+            return DomainRates(cpu, held.disk_rd_bps, held.disk_wr_bps, held.net_rx_bps,
+                               held.net_tx_bps, held.disks, held.nets)
     io_span = cur.io_read_at - prev.io_read_at
-    if io_span <= 0 and cur.io_at is not None:
-        if held is None:
-            return DomainRates(cpu_pct=cpu)
-        return DomainRates(cpu, held.disk_rd_bps, held.disk_wr_bps, held.net_rx_bps,
-                           held.net_tx_bps, held.disks, held.nets)
     disks, rd, wr = _device_rates(prev.disks, cur.disks, io_span, _DISK_BYTES)
     nets, rx, tx = _device_rates(prev.nets, cur.nets, io_span, _NET_BYTES)
-    return DomainRates(
-        cpu_pct=cpu,
-        disk_rd_bps=rd,
-        disk_wr_bps=wr,
-        net_rx_bps=rx,
-        net_tx_bps=tx,
-        disks=disks,
-        nets=nets,
-    )
+    return DomainRates(cpu, rd, wr, rx, tx, disks, nets)

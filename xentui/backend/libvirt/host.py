@@ -202,21 +202,28 @@ class LibvirtHost:
         if self._sampler is not None:
             self._sampler.watched = self._watched
 
-    def _figures(self, sample: DomainSample, rates: DomainRates | None = None) -> DomainFigures:
+    def _figures(self, sample: DomainSample, rates: DomainRates | None = None,
+                 held: dict[str, DomainFigures] | None = None) -> DomainFigures:
+        """A sample's figures: rates against the previous pass (`held`: its figures, by
+        UUID; default the last pass's), uptime, memory share. Runs per domain per pass."""
         if self.caps is not None and self.caps.containers:
             sample = replace(sample, kind=DomainKind.CONTAINER)
-        prev = self._prev.get(sample.uuid)
+        uuid = sample.uuid
+        prev = self._prev.get(uuid)
         if rates is None:
-            old = self.last.domains.get(sample.uuid) if self.last is not None else None
-            rates = domain_rates(prev, sample, old.rates if old is not None else None)
+            if held is None:
+                held = self.last.domains if self.last is not None else {}
+            old = held.get(uuid)
+            rates = domain_rates(prev, sample, None if old is None else old.rates)
+        started = self._started
         if not sample.state.active:
-            self._started.pop(sample.uuid, None)
-        elif prev is not None and not same_instance(prev, sample):
-            self._started[sample.uuid] = time.time()
-        mem_pct = None
-        if sample.mem_kib is not None and self.info is not None and self.info.memory_kib:
-            mem_pct = 100.0 * sample.mem_kib / self.info.memory_kib
-        return DomainFigures(sample, rates, mem_pct, self._started.get(sample.uuid), self.id)
+            started.pop(uuid, None)
+        elif prev is not None and (prev.id != sample.id or not prev.state.active):
+            started[uuid] = time.time()  # a new instance (same_instance, inlined: hot)
+        mem = sample.mem_kib
+        total = self.info.memory_kib if self.info is not None else 0
+        mem_pct = None if mem is None or not total else 100.0 * mem / total
+        return DomainFigures(sample, rates, mem_pct, started.get(uuid), self.id)
 
     async def list_domains(self) -> DomainListing | None:
         """Every domain's name, id and state from a few listings (no figures yet); None
@@ -259,7 +266,8 @@ class LibvirtHost:
                 raise ConnectionLost(self.status.message) from err
             raise BackendError(f"sampling {self.uri} failed: {' '.join(str(err).split())}") from err
         self.info = info
-        figures = {s.uuid: self._figures(s) for s in samples}
+        held = self.last.domains if self.last is not None else {}
+        figures = {s.uuid: self._figures(s, held=held) for s in samples}
         self._prev = {s.uuid: s for s in samples}
         took = time.perf_counter() - t0
         result = PassResult(info, figures, wall, took, sampler.last_path, self.id, started)
@@ -270,8 +278,10 @@ class LibvirtHost:
     # -- events ----------------------------------------------------------------------
     def _on_event(self, event: DomainEvent) -> None:
         event = replace(event, host_id=self.id)
-        if event.kind == "metadata" and self._sampler is not None:
-            self._sampler.forget(event.uuid)  # Nova's names may have changed
+        if self._sampler is not None:
+            self._sampler.relist = True  # a define, undefine or rename changes the listing
+            if event.kind == "metadata":
+                self._sampler.forget(event.uuid)  # Nova's names may have changed
         for listener in list(self.event_listeners):
             listener(event)
         self._pending.add(event.uuid)

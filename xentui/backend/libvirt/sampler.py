@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import libvirt
 from xentui.backend.libvirt.capabilities import BULK_ALL
@@ -173,45 +173,43 @@ def sample_one(
     carry: DomainSample | None = None,
     local: XenLocalIo | None = None,
     uuid: str | None = None,
+    listed: Listed | None = None,
 ) -> DomainSample:
     """Read one domain through per-domain calls (raises libvirtError if it vanished).
 
     Without a device cache only the domain-wide figures are read. `carry`, an earlier
     sample of the same running instance, lends its I/O counters (with their reading
     time) instead of reading them again. `local` reads Xen's own counters on Dom0.
+    `listed`: the handle's listing entry, whose UUID, name and id the handle holds (a
+    handle keeps what it was listed with), so that they are not asked again.
     """
     at = time.monotonic()
     state_code, maxmem, mem, nvcpus, cpu_time = dom.info()
     state = DomainState.from_libvirt(state_code)
-    if uuid is None:
-        uuid = dom.UUIDString()
-    dom_id = dom.ID() if state.active else None
-    if dom_id is not None and dom_id < 0:
-        dom_id = None
+    active = state.active
+    if listed is not None:
+        uuid, name, dom_id = listed.uuid, listed.name, listed.id if active else None
+    else:
+        if uuid is None:
+            uuid = dom.UUIDString()
+        name = dom.name()
+        dom_id = dom.ID() if active else None
+        if dom_id is not None and dom_id < 0:
+            dom_id = None
     devices = cache.get(dom, uuid, dom_id) if cache is not None else None
     disks, nets, io_at = _NO_DISKS, _NO_NETS, None
-    if state.active and devices is not None:
-        if carry is not None and carry.state.active and carry.id == dom_id and carry.uuid == uuid:
+    if active and devices is not None:
+        if carry is not None and carry.id == dom_id and carry.uuid == uuid and carry.state.active:
             disks, nets, io_at = carry.disks, carry.nets, carry.io_read_at
         else:
             disks, nets = _read_io(dom, devices, local, dom_id)
             io_at = at
+    # Positional: a keyword call of this 17-field record costs half as much again, and
+    # every domain builds one every pass.
     return DomainSample(
-        uuid=uuid,
-        name=dom.name(),
-        id=dom_id,
-        state=state,
-        vcpus=nvcpus,
-        cpu_time_ns=cpu_time if state.active else None,
-        mem_kib=mem if state.active else None,
-        maxmem_kib=maxmem,
-        disks=disks,
-        nets=nets,
-        at=at,
-        is_dom0=is_dom0(uuid, dom_id),
-        openstack=devices.openstack if devices is not None else None,
-        persistent=persistent,
-        io_at=io_at,
+        uuid, name, dom_id, state, nvcpus, cpu_time if active else None,
+        mem if active else None, maxmem, disks, nets, at, is_dom0(uuid, dom_id), persistent,
+        "", devices.openstack if devices is not None else None, io_at,
     )
 
 
@@ -220,6 +218,22 @@ def _relisted(last: DomainSample, name: str, at: float, persistent: bool | None)
     return DomainSample(last.uuid, name, None, last.state, last.vcpus, None, None,
                         last.maxmem_kib, last.disks, last.nets, at, last.is_dom0, persistent,
                         openstack=last.openstack)
+
+
+class Listed(NamedTuple):
+    """One domain of a full listing: its handle and what the handle holds (no call
+    asks the driver again: libvirt keeps a handle's UUID, name and id as listed)."""
+
+    dom: libvirt.virDomain
+    uuid: str
+    name: str
+    id: int | None
+    """None: the domain was not running when listed."""
+
+    @classmethod
+    def of(cls, dom: libvirt.virDomain) -> Listed:
+        dom_id = dom.ID()
+        return cls(dom, dom.UUIDString(), dom.name(), None if dom_id < 0 else dom_id)
 
 
 IO_EVERY = 10
@@ -235,6 +249,9 @@ PARALLEL_PASSES = 30
 PERSISTENCE_EVERY = 30
 """Passes between listings of transient domains; events keep persistence current between
 (a define or undefine re-reads the domain it names), new UUIDs trigger a listing at once."""
+RELIST_EVERY = 30
+"""Passes between full domain listings while the cheap one (running ids, inactive names)
+shows no change: a full listing makes a handle and a UUID string per domain."""
 
 
 class Sampler:
@@ -282,6 +299,11 @@ class Sampler:
         """Dom0's own I/O counters (a local Xen host): every domain's, every pass."""
         self.answered_at = 0.0
         """When the newest domain read of a pass began (monotonic): the daemon answers."""
+        self._held: list[Listed] = []
+        self._held_key: tuple[frozenset[int], frozenset[str]] | None = None
+        self._listed_at = 0
+        self.relist = True
+        """List every domain next pass (set on any domain event, or a vanished handle)."""
 
     def note_persistence(self, uuid: str, persistent: bool) -> None:
         """Learn a domain's persistence from a re-read (after a define/undefine event)."""
@@ -299,28 +321,47 @@ class Sampler:
         self.devices.forget(uuid)
         self._last.pop(uuid, None)
 
-    def _one(self, dom: libvirt.virDomain, uuid: str) -> DomainSample | None:
+    def _listing(self) -> list[Listed]:
+        """Every domain's handle and UUID. The handles of the last full listing serve
+        again while the running ids and the inactive names are the same sets (two calls
+        returning plain ints and strings): a start, stop, restart (ids are not reused),
+        define, undefine or rename changes one of them, and events ask for a full
+        listing too. A handle keeps the id it was listed with, so a changed id is
+        always a new listing."""
+        conn = self.conn
+        key = (frozenset(conn.listDomainsID()), frozenset(conn.listDefinedDomains()))
+        if (self.relist or key != self._held_key
+                or self.passes - self._listed_at >= RELIST_EVERY):
+            self.relist = False
+            domains = conn.listAllDomains(0)
+            self._held = [Listed.of(d) for d in domains]
+            self._held_key = key
+            self._listed_at = self.passes
+        return self._held
+
+    def _one(self, listed: Listed) -> DomainSample | None:
+        uuid = listed.uuid
         last = self._last.get(uuid)
         persistent = self._persistent.get(uuid)
         due = last is None or self._due(uuid)
         try:
-            if not due and last is not None and not last.state.active and dom.ID() < 0:
-                return _relisted(last, dom.name(), time.monotonic(), persistent)
-            sample = sample_one(dom, self.devices, persistent=persistent,
-                                carry=None if due else last, local=self.local_io, uuid=uuid)
+            if not due and last is not None and not last.state.active and listed.id is None:
+                return _relisted(last, listed.name, time.monotonic(), persistent)
+            sample = sample_one(listed.dom, self.devices, persistent=persistent,
+                                carry=None if due else last, local=self.local_io,
+                                listed=listed)
             self.answered_at = sample.at
             return sample
         except libvirt.libvirtError as err:
             if err.get_error_code() in _VANISHED:
+                self.relist = True
                 return None
             raise
 
-    def _share(self, listed: list[tuple[libvirt.virDomain, str]]) -> list[DomainSample | None]:
-        return [self._one(d, u) for d, u in listed]
+    def _share(self, listed: list[Listed]) -> list[DomainSample | None]:
+        return [self._one(entry) for entry in listed]
 
-    def _per_domain(self, domains: list[libvirt.virDomain],
-                    uuids: list[str] | None = None) -> list[DomainSample]:
-        listed = list(zip(domains, uuids or [d.UUIDString() for d in domains], strict=True))
+    def _per_domain(self, listed: list[Listed]) -> list[DomainSample]:
         spread = self.parallel and self.threads > 1 and len(listed) > 1
         if not spread or self._serial:
             started = time.perf_counter()
@@ -346,21 +387,25 @@ class Sampler:
     def read(self) -> list[DomainSample]:
         """One pass: a sample for every domain the connection knows."""
         self.passes += 1
+        prune = self.bulk
         if self.bulk:
             samples = self._read_bulk()
             flag = libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT
             transient = {d.UUIDString() for d in self.conn.listAllDomains(flag)}
             samples = [replace(s, persistent=s.uuid not in transient) for s in samples]
         else:
-            domains = self.conn.listAllDomains(0)
+            listed = self._listing()
             self.answered_at = time.monotonic()
-            uuids = [d.UUIDString() for d in domains]
-            self._learn_persistence(uuids)
+            relisted = self._listed_at == self.passes
+            if relisted or self.passes % PERSISTENCE_EVERY == 1:
+                self._learn_persistence([entry.uuid for entry in listed])
             if self.local_io is not None:
                 self.local_io.refresh()
-            samples = self._per_domain(domains, uuids)
+            samples = self._per_domain(listed)
             self.last_path = "per-domain" if self.local_io is None else "per-domain, Dom0 I/O"
-        self.devices.keep_only((s.uuid, s.id) for s in samples)
+            prune = relisted  # a held listing holds the same instances (a handle keeps its id)
+        if prune:
+            self.devices.keep_only((s.uuid, s.id) for s in samples)
         self._last = {s.uuid: s for s in samples}
         return samples
 
@@ -391,7 +436,7 @@ class Sampler:
             self.bulk = False
         complete = len(samples)
         if incomplete:
-            samples.extend(self._per_domain(incomplete))
+            samples.extend(self._per_domain([Listed.of(d) for d in incomplete]))
             self.last_path = "bulk+per-domain" if complete else "per-domain"
         else:
             self.last_path = "bulk"
