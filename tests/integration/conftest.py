@@ -19,6 +19,7 @@ import libvirt
 import pytest
 
 from tests.support import daemons
+from tests.support import lxc_daemon as lxc_rig
 from tests.support.daemons import PrivateDaemon, TinyGuests
 from tests.support.qemu_guest import make_guest
 
@@ -116,3 +117,20 @@ def tiny_guests(qemu_daemon: PrivateDaemon, request: pytest.FixtureRequest) -> I
         yield guests
     finally:
         _remove_guests(guests)
+
+
+@pytest.fixture(scope="module")
+def lxc() -> Iterator[lxc_rig.LxcDaemon]:
+    """A private LXC daemon, one per test module (the LXC tests)."""
+    with lxc_rig.running() as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def lxc_observer(lxc: lxc_rig.LxcDaemon) -> Iterator[libvirt.virConnect]:
+    """A second connection to the LXC daemon, to check what xentui did."""
+    conn = libvirt.open(lxc.uri)
+    try:
+        yield conn
+    finally:
+        conn.close()

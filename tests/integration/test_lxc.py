@@ -32,35 +32,19 @@ DRIVER_LACKS = ("reset", "save", "restore", "snapshot", "revert", "snapshot-dele
 """Actions whose libvirt calls the LXC driver 9.0 answers "not supported"."""
 
 
-@pytest.fixture(scope="module")
-def lxc() -> Iterator[rig.LxcDaemon]:
-    with rig.running() as daemon:
-        yield daemon
-
-
 @pytest.fixture
-def observer(lxc: rig.LxcDaemon) -> Iterator[libvirt.virConnect]:
-    """A second connection to the LXC daemon, to check what xentui did."""
-    conn = libvirt.open(lxc.uri)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-@pytest.fixture
-def container(lxc: rig.LxcDaemon, observer: libvirt.virConnect) -> Iterator[str]:
+def container(lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect) -> Iterator[str]:
     """A running container of this test's own (destroyed and undefined afterwards)."""
     name = lxc.new_name()
     try:
-        lxc.start_container(observer, name)
+        lxc.start_container(lxc_observer, name)
     except rig.ContainerError as err:
         daemons.unavailable(f"the LXC driver could not start a container: {err}")
     try:
         yield name
     finally:
         with suppress(libvirt.libvirtError):
-            dom = observer.lookupByName(name)
+            dom = lxc_observer.lookupByName(name)
             if dom.isActive():
                 if dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
                     dom.resume()
@@ -73,14 +57,14 @@ def _cgroup_int(lxc: rig.LxcDaemon, name: str, controller: str, file: str) -> in
 
 
 async def test_container_listed_with_its_figures(
-    lxc: rig.LxcDaemon, observer: libvirt.virConnect, container: str
+    lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect, container: str
 ) -> None:
     host = LibvirtHost(lxc.uri, id="lxc", interval=0.3)
     await host.connect()
     try:
         assert host.caps is not None and host.caps.containers
         assert not host.caps.bulk_stats  # the driver has no getAllDomainStats
-        uuid = observer.lookupByName(container).UUIDString()
+        uuid = lxc_observer.lookupByName(container).UUIDString()
         await host.sample()
         before = _cgroup_int(lxc, container, "cpuacct", "cpuacct.usage")
         result = await host.sample()
@@ -90,10 +74,10 @@ async def test_container_listed_with_its_figures(
         s = fig.sample
         assert s.name == container and s.state is DomainState.RUNNING
         assert s.kind is DomainKind.CONTAINER
-        assert s.id == observer.lookupByName(container).ID()
+        assert s.id == lxc_observer.lookupByName(container).ID()
         assert s.cpu_time_ns is not None and before <= s.cpu_time_ns <= after
         assert fig.rates.cpu_pct is not None and fig.rates.cpu_pct >= 0.0
-        assert s.maxmem_kib == observer.lookupByName(container).maxMemory()
+        assert s.maxmem_kib == lxc_observer.lookupByName(container).maxMemory()
         assert s.mem_kib is not None and 0 < s.mem_kib <= s.maxmem_kib
         limit = _cgroup_int(lxc, container, "memory", "memory.limit_in_bytes")
         assert s.maxmem_kib * 1024 == limit  # the definition's memory is the cgroup's limit
@@ -103,11 +87,11 @@ async def test_container_listed_with_its_figures(
 
 
 async def test_supported_actions_take_effect(
-    lxc: rig.LxcDaemon, observer: libvirt.virConnect, container: str
+    lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect, container: str
 ) -> None:
     host = LibvirtHost(lxc.uri, id="lxc", interval=0.3)
     await host.connect()
-    dom = observer.lookupByName(container)
+    dom = lxc_observer.lookupByName(container)
     uuid = dom.UUIDString()
     freezer = lxc.cgroup_file(container, "freezer", "freezer.state")
     try:
@@ -119,14 +103,14 @@ async def test_supported_actions_take_effect(
         assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
         assert freezer.read_text().strip() == "THAWED"
 
-        first_id = observer.lookupByName(container).ID()
+        first_id = lxc_observer.lookupByName(container).ID()
         await host.act(uuid, "destroy")
         assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
         assert not lxc.cgroup_dirs(container)  # its processes and cgroups are gone
 
         await host.act(uuid, "start")
         assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
-        assert observer.lookupByName(container).ID() != first_id  # a new instance
+        assert lxc_observer.lookupByName(container).ID() != first_id  # a new instance
 
         was = dom.autostart()
         await host.act(uuid, "autostart")
@@ -136,19 +120,19 @@ async def test_supported_actions_take_effect(
         # The driver refuses undefine's flags ("unsupported flags"): xentui falls back.
         await host.act(uuid, "undefine")
         with pytest.raises(libvirt.libvirtError):
-            observer.lookupByUUIDString(uuid)
+            lxc_observer.lookupByUUIDString(uuid)
     finally:
         await host.close()
 
 
 async def test_what_the_driver_lacks_is_greyed_and_a_slip_reads_clearly(
-    lxc: rig.LxcDaemon, observer: libvirt.virConnect, container: str
+    lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect, container: str
 ) -> None:
     from dataclasses import replace
 
     host = LibvirtHost(lxc.uri, id="lxc", interval=0.3)
     await host.connect()
-    uuid = observer.lookupByName(container).UUIDString()
+    uuid = lxc_observer.lookupByName(container).UUIDString()
     try:
         sample = (await host.sample()).domains[uuid].sample
         caps = host.caps
@@ -166,17 +150,17 @@ async def test_what_the_driver_lacks_is_greyed_and_a_slip_reads_clearly(
         text = str(err.value)
         assert "\n" not in text and container in text
         assert "does not support this (virDomainReset)" in text
-        assert observer.lookupByName(container).state()[0] == libvirt.VIR_DOMAIN_RUNNING
+        assert lxc_observer.lookupByName(container).state()[0] == libvirt.VIR_DOMAIN_RUNNING
     finally:
         await host.close()
 
 
 async def test_app_greys_reset_with_its_reason_and_pauses_through_the_freezer(
-    lxc: rig.LxcDaemon, observer: libvirt.virConnect, container: str,
+    lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect, container: str,
     private_state: Path,  # noqa: F811
 ) -> None:
     app = make_app(lxc.uri, settings=SETTINGS, log_to_file=False)
-    uuid = observer.lookupByName(container).UUIDString()
+    uuid = lxc_observer.lookupByName(container).UUIDString()
     async with app.run_test(size=(140, 40)) as pilot:
         await until(pilot, lambda: any(r.uuid == uuid for r in app.main.table.figures), 10,
                     "the container listed")
@@ -190,7 +174,7 @@ async def test_app_greys_reset_with_its_reason_and_pauses_through_the_freezer(
         await pilot.press("X")
         await until(pilot, lambda: any("reset is not supported by the LXC driver" in n.message
                                        for n in app._notifications), 5, "the reason shown")
-        assert observer.lookupByName(container).state()[0] == libvirt.VIR_DOMAIN_RUNNING
+        assert lxc_observer.lookupByName(container).state()[0] == libvirt.VIR_DOMAIN_RUNNING
 
         assert main.check_action("lifecycle", ("pause",)) is True
         await pilot.press("p")
@@ -198,14 +182,14 @@ async def test_app_greys_reset_with_its_reason_and_pauses_through_the_freezer(
         await pilot.pause(0.2)
         await pilot.press("y")
         await pilot.pause()
-        wait_for(lambda: observer.lookupByName(container).state()[0]
+        wait_for(lambda: lxc_observer.lookupByName(container).state()[0]
                  == libvirt.VIR_DOMAIN_PAUSED, 10, "the container paused")
         freezer = lxc.cgroup_file(container, "freezer", "freezer.state")
         assert freezer.read_text().strip() == "FROZEN"
 
 
 async def test_type_column_in_a_fleet_of_vms_and_containers(
-    lxc: rig.LxcDaemon, observer: libvirt.virConnect, container: str,
+    lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect, container: str,
     private_state: Path,  # noqa: F811
 ) -> None:
     with daemons.running("test") as xen:

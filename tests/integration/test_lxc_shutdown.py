@@ -39,65 +39,49 @@ TIMEOUT = 1.0
 """The app's shutdown timeout in these tests (seconds)."""
 
 
-@pytest.fixture(scope="module")
-def lxc() -> Iterator[rig.LxcDaemon]:
-    with rig.running() as daemon:
-        yield daemon
-
-
-@pytest.fixture
-def observer(lxc: rig.LxcDaemon) -> Iterator[libvirt.virConnect]:
-    """A second connection to the LXC daemon, to check what xentui did."""
-    conn = libvirt.open(lxc.uri)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def _started(lxc: rig.LxcDaemon, observer: libvirt.virConnect, listening: bool) -> str:
+def _started(lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect, listening: bool) -> str:
     name = lxc.new_name()
     try:
-        lxc.start_container(observer, name, listening=listening)
+        lxc.start_container(lxc_observer, name, listening=listening)
     except rig.ContainerError as err:
         daemons.unavailable(f"the LXC driver could not start a container: {err}")
     return name
 
 
-def _remove(observer: libvirt.virConnect, name: str) -> None:
+def _remove(lxc_observer: libvirt.virConnect, name: str) -> None:
     with suppress(libvirt.libvirtError):
-        dom = observer.lookupByName(name)
+        dom = lxc_observer.lookupByName(name)
         if dom.isActive():
             dom.destroy()
         dom.undefine()
 
 
 @pytest.fixture
-def listening(lxc: rig.LxcDaemon, observer: libvirt.virConnect) -> Iterator[str]:
+def listening(lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect) -> Iterator[str]:
     """A running container whose init acts on shutdown and reboot."""
-    name = _started(lxc, observer, listening=True)
+    name = _started(lxc, lxc_observer, listening=True)
     try:
         yield name
     finally:
-        _remove(observer, name)
+        _remove(lxc_observer, name)
 
 
 @pytest.fixture
-def deaf(lxc: rig.LxcDaemon, observer: libvirt.virConnect) -> Iterator[str]:
+def deaf(lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect) -> Iterator[str]:
     """A running container whose init (a shell loop) ignores shutdown and reboot."""
-    name = _started(lxc, observer, listening=False)
+    name = _started(lxc, lxc_observer, listening=False)
     try:
         yield name
     finally:
-        _remove(observer, name)
+        _remove(lxc_observer, name)
 
 
 async def test_reboot_then_shutdown_act_on_a_listening_init(
-    lxc: rig.LxcDaemon, observer: libvirt.virConnect, listening: str
+    lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect, listening: str
 ) -> None:
     host = LibvirtHost(lxc.uri, id="lxc", interval=0.3)
     await host.connect()
-    dom = observer.lookupByName(listening)
+    dom = lxc_observer.lookupByName(listening)
     uuid = dom.UUIDString()
     first = lxc.processes(listening)
     assert first
@@ -118,14 +102,14 @@ async def test_reboot_then_shutdown_act_on_a_listening_init(
 
 
 async def test_a_deaf_init_stays_up_and_the_app_offers_force_off(
-    lxc: rig.LxcDaemon, observer: libvirt.virConnect, deaf: str,
+    lxc: rig.LxcDaemon, lxc_observer: libvirt.virConnect, deaf: str,
     private_state: Path,  # noqa: F811
 ) -> None:
     app = make_app(lxc.uri, settings=Settings(interval=0.3, shutdown_timeout=TIMEOUT),
                    log_to_file=False)
-    dom = observer.lookupByName(deaf)
+    dom = lxc_observer.lookupByName(deaf)
     async with app.run_test(size=(140, 40)) as pilot:
-        await select(pilot, observer, deaf)
+        await select(pilot, lxc_observer, deaf)
         await pilot.press("S")
         await until(pilot, lambda: asking(app), 5, "the shutdown question")
         await pilot.press("y")

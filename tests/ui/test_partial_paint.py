@@ -47,6 +47,15 @@ async def settle(pilot: Any, grid: TerminalGrid) -> None:
             return
 
 
+async def full_repaint(app: Any, pilot: Any, grid: TerminalGrid) -> int:
+    """Repaint every widget whole; the bytes that took (the reference for a pass)."""
+    for widget in app.screen.walk_children(with_self=True):
+        widget.refresh()
+    before = grid.written
+    await settle(pilot, grid)
+    return grid.written - before
+
+
 async def test_partial_updates_leave_the_screen_a_full_repaint_draws(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,12 +86,7 @@ async def test_partial_updates_leave_the_screen_a_full_repaint_draws(
         await one_pass()
         pass_bytes = await one_pass()
         after_passes = [list(row) for row in grid.cells]
-
-        for widget in app.screen.walk_children(with_self=True):
-            widget.refresh()
-        before = grid.written
-        await settle(pilot, grid)
-        repaint_bytes = grid.written - before
+        repaint_bytes = await full_repaint(app, pilot, grid)
 
     assert "Name" in "".join(grid.lines())
     assert grid.cells == after_passes
@@ -112,12 +116,7 @@ async def test_a_fleet_pass_rewrites_the_hosts_pane_cells_that_changed(
         await pilot.pause()
         pass_bytes = grid.written - before
         after_passes = [list(row) for row in grid.cells]
-
-        for widget in app.screen.walk_children(with_self=True):
-            widget.refresh()
-        before = grid.written
-        await settle(pilot, grid)
-        repaint_bytes = grid.written - before
+        repaint_bytes = await full_repaint(app, pilot, grid)
 
     assert "Hosts" in "".join(grid.lines())
     assert grid.cells == after_passes
