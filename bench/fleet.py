@@ -39,8 +39,12 @@ import time
 from collections import defaultdict
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    from xentui.backend.models import PassResult
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -102,8 +106,16 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
     entries = [HostEntry(f"h{i:02d}", u) for i, u in enumerate(uris)]
     app = make_app(entries, settings=Settings(interval=INTERVAL), log_to_file=False)
     passes: dict[str, list[PassResult]] = defaultdict(list)
-    app.fleet.subscribe(lambda r: passes[r.host_id].append(r) if isinstance(r, PassResult)
-                        else None)
+    handed: list[float] = []
+    """When each pass result reached the fleet's subscribers (monotonic)."""
+
+    def heard(rec: object) -> None:
+        if isinstance(rec, PassResult):
+            passes[rec.host_id].append(rec)
+            handed.append(time.monotonic())
+
+    app.fleet.subscribe(heard)
+    frames = count_frames()
     me = psutil.Process()
     mine = {c.pid for c in me.children(recursive=True)}
     daemons = [p for p in psutil.process_iter(["name"])
@@ -113,6 +125,7 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
         while min((len(passes[e.name]) for e in entries), default=0) < 3:
             await pilot.pause(0.1)
         mark = {h: len(v) for h, v in passes.items()}
+        frames0, handed0 = frames[0], len(handed)
         cpu0 = me.cpu_times()
         th0 = thread_cpu()
         d0 = _cpu(daemons)
@@ -125,6 +138,7 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
             worst_age = max(worst_age, max(now - (v[-1].at + v[-1].took_s)
                                            for v in passes.values()))
         wall = time.monotonic() - t0
+        drawn = frames[0] - frames0
         cpu1 = me.cpu_times()
         th1 = thread_cpu()
         d1 = _cpu(daemons)
@@ -145,7 +159,54 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
         "daemons_cpu_pct": 100 * (d1 - d0) / wall,
         "rss_mb": peak / 1e6,
         "threads": {k: 100 * (v - th0.get(k, 0.0)) / wall for k, v in th1.items()},
+        "frames_per_s": drawn / wall,
+        "end_spread_ms": 1000 * end_spread([r for v in window.values() for r in v]),
+        "handovers_per_s": len(bursts(handed[handed0:])) / wall,
     }
+
+
+BURST_GAP_S = 0.02
+"""Results handed on less than this apart count as one hand-over (one frame at most)."""
+
+
+def bursts(times: list[float]) -> list[list[float]]:
+    """The hand-over times grouped into bursts (gaps under BURST_GAP_S)."""
+    out: list[list[float]] = []
+    for t in times:
+        if out and t - out[-1][-1] < BURST_GAP_S:
+            out[-1].append(t)
+        else:
+            out.append([t])
+    return out
+
+
+def end_spread(results: list[PassResult]) -> float:
+    """Mean seconds between the first and the last end of the passes that started
+    together (within a quarter of the interval): how long a tick's results trickle in."""
+    ticks: list[list[PassResult]] = []
+    for r in sorted(results, key=lambda r: r.at):
+        if ticks and r.at - ticks[-1][0].at < INTERVAL / 4:
+            ticks[-1].append(r)
+        else:
+            ticks.append([r])
+    spreads = [max(r.at + r.took_s for r in t) - min(r.at + r.took_s for r in t)
+               for t in ticks]
+    return sum(spreads) / len(spreads) if spreads else 0.0
+
+
+def count_frames() -> list[int]:
+    """Count the screen's frames (each compositor refresh) in this process."""
+    from textual.screen import Screen
+
+    drawn = [0]
+    refresh = Screen._compositor_refresh
+
+    def counted(self: Screen) -> None:
+        drawn[0] += 1
+        refresh(self)
+
+    Screen._compositor_refresh = counted  # type: ignore[method-assign]
+    return drawn
 
 
 VARIANTS = ("new", "old-ticks", "ka-old", "old")
@@ -195,39 +256,53 @@ def main() -> None:
     ap.add_argument("--variants", default="new",
                     help=f"comma-separated, run in turn for each shape: {', '.join(VARIANTS)}")
     ap.add_argument("--repeat", type=int, default=1, help="run every shape and variant N times")
+    ap.add_argument("--trees", default="",
+                    help="LABEL=DIR,...: run the console from these checkouts in turn (the "
+                         "measuring stays this script's), e.g. before=/tmp/old,after=.")
+    ap.add_argument("--code", default="", help=argparse.SUPPRESS)
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--variant", default="new", help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp())
     os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp())
     if args.one:
+        if args.code:
+            sys.path.insert(0, str(Path(args.code).resolve()))
         apply_variant(args.variant)
         hosts, domains = (int(x) for x in args.one.split("x"))
         print(MARK + json.dumps(one(hosts, domains, args.seconds)), flush=True)
         return
-    print(f"{'shape':>8} {'variant':>10} {'pass/host':>10} {'slowest':>8} {'worst age':>10} "
-          f"{'ref age':>8} {'raw serial':>10} {'reads/s':>8} {'CPU/1k reads':>12} "
-          f"{'console CPU':>11} "
-          f"{'daemons':>8} {'RSS':>6}  threads (% of a core)")
-    runs = [(shape, variant) for _ in range(args.repeat) for shape in args.shapes.split(",")
-            for variant in args.variants.split(",")]
-    for shape, variant in runs:
+    trees = [t.split("=", 1) for t in args.trees.split(",")] if args.trees else [["", ""]]
+    print(f"{'shape':>8} {'tree':>6} {'variant':>10} {'pass/host':>10} {'slowest':>8} "
+          f"{'worst age':>10} {'ref age':>8} {'raw serial':>10} {'reads/s':>8} "
+          f"{'CPU/1k reads':>12} {'console CPU':>11} {'daemons':>8} {'RSS':>6} {'frames/s':>8} "
+          f"{'hand-overs/s':>12} {'spread':>8} {'load':>5}  threads (% of a core)")
+    runs = []
+    for n in range(args.repeat):
+        turn = 1 if n % 2 == 0 else -1  # every other repeat runs everything in reverse order
+        runs += [(shape, tree, variant) for shape in args.shapes.split(",")[::turn]
+                 for tree in trees[::turn] for variant in args.variants.split(",")[::turn]]
+    for shape, (label, code), variant in runs:
+        env = dict(os.environ, PYTHONPATH=code) if code else None
         res = subprocess.run([sys.executable, __file__, "--one", shape, "--variant", variant,
-                              "--seconds", str(args.seconds)],
-                             capture_output=True, text=True, cwd=ROOT)
+                              "--seconds", str(args.seconds)] + (["--code", code] if code else []),
+                             capture_output=True, text=True, cwd=ROOT, env=env)
         line = next((ln for ln in res.stdout.splitlines() if ln.startswith(MARK)), None)
         if line is None:
-            print(f"{shape:>8} {variant:>10} failed: {res.stderr.strip().splitlines()[-1:]}")
+            print(f"{shape:>8} {label:>6} {variant:>10} failed: "
+                  f"{res.stderr.strip().splitlines()[-1:]}")
             continue
         r = json.loads(line[len(MARK):])
-        print(f"{shape:>8} {variant:>10} {r['pass_per_host_ms']:>8.0f}ms "
+        print(f"{shape:>8} {label:>6} {variant:>10} {r['pass_per_host_ms']:>8.0f}ms "
               f"{r['slowest_host_ms']:>6.0f}ms {r['worst_age_ms']:>8.0f}ms "
               f"{r['reference_age_ms']:>6.0f}ms "
               f"{r['raw_serial_pass_ms']:>8.0f}ms {r['reads_per_s']:>8.0f} "
               f"{r['cpu_ms_per_1000_reads']:>10.0f}ms {r['console_cpu_pct']:>10.1f}% "
-              f"{r['daemons_cpu_pct']:>7.1f}% {r['rss_mb']:>4.0f}MB  "
+              f"{r['daemons_cpu_pct']:>7.1f}% {r['rss_mb']:>4.0f}MB "
+              f"{r.get('frames_per_s', float('nan')):>8.1f} "
+              f"{r.get('handovers_per_s', float('nan')):>12.1f} "
+              f"{r.get('end_spread_ms', float('nan')):>6.0f}ms {os.getloadavg()[0]:>5.1f}  "
               + " ".join(f"{k} {v:.1f}" for k, v in sorted(r["threads"].items())), flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -37,7 +37,11 @@ from xentui.backend.libvirt.connection import (
 )
 from xentui.backend.libvirt.consoles import HostConsoles
 from xentui.backend.libvirt.detail import read_detail
-from xentui.backend.libvirt.hostinfo import read_host_info, refresh_host_info
+from xentui.backend.libvirt.hostinfo import (
+    FREE_MEMORY_EVERY_S,
+    read_host_info,
+    refresh_host_info,
+)
 from xentui.backend.libvirt.jobs import JobFigures, abort_job, progress, read_job
 from xentui.backend.libvirt.listing import read_listing
 from xentui.backend.libvirt.migration import flags_for, migrate
@@ -122,6 +126,9 @@ class LibvirtHost:
         self._reconnect_task: asyncio.Task[None] | None = None
         self._closing = False
         self._watched: frozenset[str] | None = None
+        self._free_read_at = -FREE_MEMORY_EVERY_S
+        self._free_due = True
+        """Read free memory at the next pass (a domain event came, or it is old)."""
         self.consoles = HostConsoles(self.id, self.link)
         self.rows_first: bool | None = None
         """List the domains before the first pass; None: where that pass is slow (the
@@ -254,17 +261,28 @@ class LibvirtHost:
         wall = time.time()
         started = time.monotonic()
         t0 = time.perf_counter()
+        read_free = self._free_due or started - self._free_read_at >= FREE_MEMORY_EVERY_S
+        self._free_due = False  # an event during the pass asks again
+        known, local = self.info, self.local
+
+        def read() -> tuple[list[DomainSample], HostInfo]:
+            """The domains and the host's moving figures in one pool job (one hand-off)."""
+            return sampler.read(), refresh_host_info(sampler.conn, known, local, read_free)
+
         try:
-            samples = await self.link.call(sampler.read)
-            info = await self.link.call(refresh_host_info, sampler.conn, self.info, self.local)
+            samples, info = await self.link.call(read)
         except ConnectionLost as err:
+            self._free_due = True
             self.mark_lost(str(err))
             raise
         except Exception as err:
+            self._free_due = True
             if not self.link.is_alive():
                 self.mark_lost(f"connection to {self.uri} lost: {err}")
                 raise ConnectionLost(self.status.message) from err
             raise BackendError(f"sampling {self.uri} failed: {' '.join(str(err).split())}") from err
+        if read_free:
+            self._free_read_at = started
         self.info = info
         held = self.last.domains if self.last is not None else {}
         figures = {s.uuid: self._figures(s, held=held) for s in samples}
@@ -278,6 +296,7 @@ class LibvirtHost:
     # -- events ----------------------------------------------------------------------
     def _on_event(self, event: DomainEvent) -> None:
         event = replace(event, host_id=self.id)
+        self._free_due = True  # a start, stop or balloon change moves free memory
         if self._sampler is not None:
             self._sampler.relist = True  # a define, undefine or rename changes the listing
             if event.kind == "metadata":

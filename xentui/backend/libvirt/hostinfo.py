@@ -42,12 +42,22 @@ def read_host_info(conn: libvirt.virConnect, uri: str) -> HostInfo:
     )
 
 
-def refresh_host_info(conn: libvirt.virConnect, info: HostInfo, local: bool) -> HostInfo:
-    """The moving parts: free memory, and Dom0's load when the host is this machine."""
-    try:
-        free_kib: int | None = conn.getFreeMemory() // 1024
-    except libvirt.libvirtError:
-        free_kib = None
+FREE_MEMORY_EVERY_S = 5.0
+"""Seconds between reads of a host's free memory while no domain event comes: it moves
+when domains start, stop or balloon (events ask for a read at the next pass), and a
+fleet of twenty hosts would otherwise make twenty more calls every interval."""
+
+
+def refresh_host_info(conn: libvirt.virConnect, info: HostInfo, local: bool,
+                      read_free: bool = True) -> HostInfo:
+    """The moving parts: free memory (`read_free` False keeps the held figure), and
+    Dom0's load when the host is this machine."""
+    free_kib = info.free_kib
+    if read_free:
+        try:
+            free_kib = conn.getFreeMemory() // 1024
+        except libvirt.libvirtError:
+            free_kib = None
     return replace(info, free_kib=free_kib, dom0=read_dom0_load() if local else None)
 
 
