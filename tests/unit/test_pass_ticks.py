@@ -6,7 +6,13 @@ from __future__ import annotations
 import asyncio
 
 from xentui.backend.models import HostInfo, PassResult
-from xentui.backend.pass_ticks import HOLD_SHARE, ON_TICK_SHARE, PassTicks
+from xentui.backend.pass_ticks import (
+    HOLD_LIMIT_SHARE,
+    HOLD_SHARE,
+    LATE_FACTOR,
+    ON_TICK_SHARE,
+    PassTicks,
+)
 
 INFO = HostInfo("u", "h", "Xen", "4.17", "9.0", 4, 2000, "cpu", 1 << 24)
 INTERVAL = 0.2
@@ -107,3 +113,44 @@ async def test_hosts_ending_at_different_moments_start_again_on_the_same_tick() 
     assert abs(starts[0] - (started + interval)) < 0.01
     # A pass that overran the interval starts again at once instead of waiting.
     assert ticks.wait_after(interval, loop.time() - 1.5 * interval) < interval / 2
+
+
+async def test_a_host_whose_passes_run_long_is_waited_for_past_the_hold() -> None:
+    """Under load a tick's passes end over more than the hold; a host whose last pass
+    ran that long is waited for (one hand-over, one frame), a hung one only until the
+    limit after the tick."""
+    interval = 0.4
+    slow_share = HOLD_LIMIT_SHARE / LATE_FACTOR * 0.9  # ends past the hold, within the limit
+    assert HOLD_SHARE < slow_share
+    seen = Seen()
+    ticks = PassTicks(seen)
+    loop = asyncio.get_running_loop()
+
+    async def tick(slow_ends: bool) -> tuple[float, float | None]:
+        """One tick: 'fast' ends at once, 'slow' after slow_share of the interval (or
+        never); when each was handed on, relative to the tick."""
+        await asyncio.sleep(ticks.wait_after(interval, loop.time()))
+        start = loop.time()
+        fast, slow = ticks.begin("fast", interval), ticks.begin("slow", interval)
+        assert fast is not None and fast == slow
+        seen.got.clear()
+        ticks.end(fast, "fast", result("fast"))
+        await asyncio.sleep(slow_share * interval - (loop.time() - start))
+        if slow_ends:
+            ticks.end(slow, "slow", result("slow"))
+        await asyncio.sleep((HOLD_LIMIT_SHARE + 0.1) * interval - (loop.time() - start))
+        got = dict(seen.got)
+        assert "fast" in got
+        late = got.get("slow")
+        if not slow_ends:
+            ticks.end(slow, "slow", None)
+        return got["fast"] - start, None if late is None else late - start
+
+    fast_at, slow_at = await tick(slow_ends=True)  # nothing known yet: the plain hold
+    assert slow_at is not None and fast_at < slow_at - 0.02 * interval
+    fast_at, slow_at = await tick(slow_ends=True)  # its last pass said it would end late
+    assert slow_at is not None and slow_at - 0.01 * interval <= fast_at <= slow_at + 0.01
+    fast_at, slow_at = await tick(slow_ends=False)  # hung: the others go at the limit
+    assert slow_at is None
+    assert fast_at <= (HOLD_LIMIT_SHARE + 0.05) * interval
+    ticks.close()

@@ -5,9 +5,11 @@ A screen over many hosts redraws after every result it is handed; a whole frame 
 more than one host's figures, so twenty hosts whose passes end at twenty moments of each
 second cost twenty frames a second where one host of the same size costs one. Here every
 host with the same interval starts its passes on the same ticks, and the results of one
-tick are held until every host of the tick has ended its pass, or for HOLD_SHARE of the
-interval at most: a slow or hung host is handed on alone when it ends, never holding the
-others back longer than that.
+tick are held until every host of the tick has ended its pass, or at most HOLD_SHARE of
+the interval after the first end, longer only for hosts whose last pass says they will
+end soon (never past HOLD_LIMIT_SHARE of the interval after the tick): under load a
+tick's passes end over more than HOLD_SHARE, and each group handed on is a frame. A hung
+host is handed on alone when it ends, never holding the others back past that.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from dataclasses import dataclass, field
 from xentui.backend.models import PassResult
 
 HOLD_SHARE = 0.25
-"""The longest a tick's results wait for the tick's other hosts, as a share of the interval."""
+"""How long a tick's results wait for the tick's other hosts after its first end, as a
+share of the interval, when nothing says those hosts will end soon."""
+HOLD_LIMIT_SHARE = 0.5
+"""The hold lasts until the expected end of the hosts still running (LATE_FACTOR times
+their last pass) when that is later, but never past this share of the interval after
+the tick, so a hung host holds the others back little more than a slow pass would."""
+LATE_FACTOR = 1.25
+"""A host still running is expected to end within this many times its last pass's length."""
 ON_TICK_SHARE = 0.5
 """A pass that starts within this share of the interval after a tick belongs to it (a busy
 loop wakes late); later passes (a poll asked for between ticks) are handed on alone."""
@@ -33,7 +42,8 @@ TickKey = tuple[float, int]
 
 @dataclass
 class _Tick:
-    members: set[str] = field(default_factory=set)
+    members: dict[str, float] = field(default_factory=dict)
+    """The hosts whose passes began on this tick, with when each began (loop time)."""
     ended: dict[str, PassResult | None] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
 
@@ -46,6 +56,10 @@ class PassTicks:
         self._deliver = deliver
         self._epoch: float | None = None
         self._open: dict[TickKey, _Tick] = {}
+        self._began: dict[str, float] = {}
+        """When each host's on-tick pass under way began (loop time)."""
+        self._took: dict[str, float] = {}
+        """Each host's last on-tick pass, seconds from its start to its end."""
 
     def _now(self) -> float:
         now = asyncio.get_running_loop().time()
@@ -71,11 +85,15 @@ class PassTicks:
         if number < 1 or now - (self._epoch + number * interval) > ON_TICK_SHARE * interval:
             return None
         key = (interval, number)
-        self._open.setdefault(key, _Tick()).members.add(host_id)
+        self._open.setdefault(key, _Tick()).members[host_id] = now
+        self._began[host_id] = now
         return key
 
     def end(self, key: TickKey | None, host_id: str, result: PassResult | None) -> None:
         """A host's pass ended (None: it failed, and has nothing to hand on)."""
+        now = self._now()
+        if key is not None and host_id in self._began:
+            self._took[host_id] = now - self._began.pop(host_id)
         tick = self._open.get(key) if key is not None else None
         if tick is None:
             if result is not None:
@@ -83,11 +101,21 @@ class PassTicks:
             return
         assert key is not None
         tick.ended[host_id] = result
-        if tick.members <= tick.ended.keys():
+        if tick.members.keys() <= tick.ended.keys():
             self._release(key)
         elif tick.timer is None:
             loop = asyncio.get_running_loop()
-            tick.timer = loop.call_later(HOLD_SHARE * key[0], self._release, key)
+            tick.timer = loop.call_at(self._hold_until(key, tick, now), self._release, key)
+
+    def _hold_until(self, key: TickKey, tick: _Tick, now: float) -> float:
+        """When the tick's results go on without the hosts still running (loop time)."""
+        interval, number = key
+        assert self._epoch is not None
+        expected = max((began + LATE_FACTOR * self._took.get(host_id, 0.0)
+                        for host_id, began in tick.members.items()
+                        if host_id not in tick.ended), default=now)
+        limit = self._epoch + (number + HOLD_LIMIT_SHARE) * interval
+        return max(now + HOLD_SHARE * interval, min(expected, limit))
 
     def _release(self, key: TickKey) -> None:
         tick = self._open.pop(key, None)
