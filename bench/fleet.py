@@ -209,7 +209,7 @@ def count_frames() -> list[int]:
     return drawn
 
 
-VARIANTS = ("new", "old-ticks", "ka-old", "old")
+VARIANTS = ("new", "old-ticks", "ka-old", "old", "switch50")
 
 
 def apply_variant(name: str) -> None:
@@ -217,11 +217,15 @@ def apply_variant(name: str) -> None:
 
     old-ticks: every host on its own clock, each pass's result handed on as it ends (one
     redraw per host and interval). ka-old: libvirt keepalive from the start (as before it
-    waited for an unanswered call). old: both. Parts join with '+'."""
+    waited for an unanswered call). old: both. switch50: the interpreter's switch interval
+    at 50 ms, not 5 (threads waiting for the GIL wake and ask for it less often). Parts
+    join with '+'."""
     parts = {"old-ticks", "ka-old"} if name == "old" else set(name.split("+")) - {"new"}
-    unknown = parts - {"old-ticks", "ka-old"}
+    unknown = parts - {"old-ticks", "ka-old", "switch50"}
     if unknown:
         raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
+    if "switch50" in parts:
+        sys.setswitchinterval(0.05)
     if "ka-old" in parts:
         from xentui.backend.libvirt import connection
 

@@ -138,7 +138,7 @@ async def test_a_host_whose_passes_run_long_is_waited_for_past_the_hold() -> Non
         await asyncio.sleep(slow_share * interval - (loop.time() - start))
         if slow_ends:
             ticks.end(slow, "slow", result("slow"))
-        await asyncio.sleep((HOLD_LIMIT_SHARE + 0.1) * interval - (loop.time() - start))
+        await asyncio.sleep((HOLD_LIMIT_SHARE + 0.3) * interval - (loop.time() - start))
         got = dict(seen.got)
         assert "fast" in got
         late = got.get("slow")
@@ -152,5 +152,5 @@ async def test_a_host_whose_passes_run_long_is_waited_for_past_the_hold() -> Non
     assert slow_at is not None and slow_at - 0.01 * interval <= fast_at <= slow_at + 0.01
     fast_at, slow_at = await tick(slow_ends=False)  # hung: the others go at the limit
     assert slow_at is None
-    assert fast_at <= (HOLD_LIMIT_SHARE + 0.05) * interval
+    assert fast_at <= (HOLD_LIMIT_SHARE + 0.1) * interval
     ticks.close()
