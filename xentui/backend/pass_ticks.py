@@ -42,8 +42,7 @@ TickKey = tuple[float, int]
 
 @dataclass
 class _Tick:
-    members: dict[str, float] = field(default_factory=dict)
-    """The hosts whose passes began on this tick, with when each began (loop time)."""
+    members: set[str] = field(default_factory=set)
     ended: dict[str, PassResult | None] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
 
@@ -85,7 +84,7 @@ class PassTicks:
         if number < 1 or now - (self._epoch + number * interval) > ON_TICK_SHARE * interval:
             return None
         key = (interval, number)
-        self._open.setdefault(key, _Tick()).members[host_id] = now
+        self._open.setdefault(key, _Tick()).members.add(host_id)
         self._began[host_id] = now
         return key
 
@@ -101,7 +100,7 @@ class PassTicks:
             return
         assert key is not None
         tick.ended[host_id] = result
-        if tick.members.keys() <= tick.ended.keys():
+        if tick.members <= tick.ended.keys():
             self._release(key)
         elif tick.timer is None:
             loop = asyncio.get_running_loop()
@@ -111,9 +110,8 @@ class PassTicks:
         """When the tick's results go on without the hosts still running (loop time)."""
         interval, number = key
         assert self._epoch is not None
-        expected = max((began + LATE_FACTOR * self._took.get(host_id, 0.0)
-                        for host_id, began in tick.members.items()
-                        if host_id not in tick.ended), default=now)
+        expected = max((self._began.get(host_id, now) + LATE_FACTOR * self._took.get(host_id, 0.0)
+                        for host_id in tick.members - tick.ended.keys()), default=now)
         limit = self._epoch + (number + HOLD_LIMIT_SHARE) * interval
         return max(now + HOLD_SHARE * interval, min(expected, limit))
 
