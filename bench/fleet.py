@@ -209,7 +209,7 @@ def count_frames() -> list[int]:
     return drawn
 
 
-VARIANTS = ("new", "old-ticks", "ka-old", "old", "switch50")
+VARIANTS = ("new", "old-ticks", "ka-old", "old", "switch50", "nodom0")
 
 
 def apply_variant(name: str) -> None:
@@ -218,14 +218,19 @@ def apply_variant(name: str) -> None:
     old-ticks: every host on its own clock, each pass's result handed on as it ends (one
     redraw per host and interval). ka-old: libvirt keepalive from the start (as before it
     waited for an unanswered call). old: both. switch50: the interpreter's switch interval
-    at 50 ms, not 5 (threads waiting for the GIL wake and ask for it less often). Parts
-    join with '+'."""
+    at 50 ms, not 5 (threads waiting for the GIL wake and ask for it less often). nodom0:
+    no host reads Dom0's load (here every daemon is on this machine, so every host
+    shows it; in a real fleet one host at most is local). Parts join with '+'."""
     parts = {"old-ticks", "ka-old"} if name == "old" else set(name.split("+")) - {"new"}
-    unknown = parts - {"old-ticks", "ka-old", "switch50"}
+    unknown = parts - {"old-ticks", "ka-old", "switch50", "nodom0"}
     if unknown:
         raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
     if "switch50" in parts:
         sys.setswitchinterval(0.05)
+    if "nodom0" in parts:
+        from xentui.backend.libvirt import host
+
+        host.is_local = lambda uri: False  # type: ignore[attr-defined]
     if "ka-old" in parts:
         from xentui.backend.libvirt import connection
 
