@@ -74,3 +74,17 @@ async def test_free_memory_is_read_when_due(host: Host, free_reads: Counter[str]
     monkeypatch.setattr(host_module, "FREE_MEMORY_EVERY_S", 0.0)
     await host.sample()
     assert free_reads["free"] == 3, "an old figure is read again"
+
+
+async def test_free_memory_is_read_again_after_a_reconnect(host: Host,
+                                                          free_reads: Counter[str]) -> None:
+    """A new connection's first pass reads it (the host's facts are read afresh without
+    it), however recent the last read on the old connection."""
+    await host.sample()
+    await host.sample()
+    assert free_reads["free"] == 1
+    host.mark_lost("test: dropped")
+    assert await wait_for(lambda: host.connected, timeout=10)
+    result = await host.sample()
+    assert free_reads["free"] == 2
+    assert result.host.free_kib == host.link.conn.getFreeMemory() // 1024

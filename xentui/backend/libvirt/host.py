@@ -154,6 +154,7 @@ class LibvirtHost:
             conn = await self.link.open(self.open_timeout)
             self.caps = await self.link.call(probe, conn)
             self.info = await self.link.call(read_host_info, conn, self.uri)
+            self._free_due = True  # the static facts come without free memory
         except ConnectError as err:
             self._set_status(LinkState.LOST, str(err))
             raise
