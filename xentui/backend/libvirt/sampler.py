@@ -220,6 +220,18 @@ def _relisted(last: DomainSample, name: str, at: float, persistent: bool | None)
                         openstack=last.openstack)
 
 
+def _held_paused(last: DomainSample, name: str, persistent: bool | None) -> DomainSample:
+    """A paused domain between its turns: its last reading as it was, reading time
+    included (its vCPUs do not run, so its CPU time and memory stand; a resume or
+    destroy comes as an event, after which it is read again)."""
+    if last.name == name and last.persistent == persistent:
+        return last
+    return DomainSample(last.uuid, name, last.id, last.state, last.vcpus, last.cpu_time_ns,
+                        last.mem_kib, last.maxmem_kib, last.disks, last.nets, last.at,
+                        last.is_dom0, persistent, last.resident, last.openstack, last.io_at,
+                        last.kind)
+
+
 class Listed(NamedTuple):
     """One domain of a full listing: its handle and what the handle holds (no call
     asks the driver again: libvirt keeps a handle's UUID, name and id as listed)."""
@@ -237,8 +249,13 @@ class Listed(NamedTuple):
 
 
 IO_EVERY = 10
-"""Domains outside the watched set have their I/O counters read every this many passes
-(spread evenly over the passes); watched ones every pass."""
+"""Domains outside the watched set are read in turn every this many passes at least
+(spread evenly over the passes): a running one's I/O counters, a paused or inactive
+one's reading. Watched ones are read whole every pass."""
+TURN_PER_PASS = 40
+"""Unwatched domains whose turn comes in one pass, at most: on a big host the turn
+takes longer than IO_EVERY passes instead (1000 domains with a screenful watched: 24
+passes), so that the calls a pass spends on what nobody sees stay bounded."""
 SERIAL_SHARE = 0.8
 """A pass whose calls take less than this share of the interval on one thread runs on one
 thread: spreading them over the pool saves wall time but costs CPU (each call hands the
@@ -258,10 +275,12 @@ class Sampler:
     """Reads every domain of one connection, by the best path the driver offers.
 
     Per pass: one domain listing, `info()` of every running domain (CPU, state and memory
-    exact every pass), I/O counters of the watched domains and of a rotating tenth of the
-    others. A domain the listing shows inactive, and that was inactive before, keeps its
-    configuration figures until its turn comes to be read again. Calls run on one thread
-    while that is quick enough (SERIAL_SHARE of the interval), else spread over the pool.
+    exact every pass), I/O counters of the watched domains and, in turn, of the others
+    (`turn_period`). A domain the listing shows inactive, and that was inactive before,
+    keeps its configuration figures until its turn comes; so does a paused one (its
+    vCPUs do not run), except that a pass after a domain event, or after the listing
+    changed, reads every paused domain. Calls run on one thread while that is quick
+    enough (SERIAL_SHARE of the interval), else spread over the pool.
     """
 
     def __init__(
@@ -304,17 +323,29 @@ class Sampler:
         self._listed_at = 0
         self.relist = True
         """List every domain next pass (set on any domain event, or a vanished handle)."""
+        self._changed = True
+        """This pass's listing was asked for by an event or found a change: read every
+        paused domain (one may have been resumed)."""
+        self.turn_period = self.io_every
+        """Passes between two turns of an unwatched domain (this pass's)."""
 
     def note_persistence(self, uuid: str, persistent: bool) -> None:
         """Learn a domain's persistence from a re-read (after a define/undefine event)."""
         self._persistent[uuid] = persistent
 
-    def _due(self, uuid: str) -> bool:
-        """Whether this pass reads the domain's I/O counters (and an inactive domain)."""
+    def _turn(self, uuid: str) -> bool:
+        """Whether this pass reads the domain whole: watched, or its turn has come."""
         watched = self.watched
-        if watched is None or uuid in watched or self.local_io is not None:
+        if watched is None or uuid in watched:
             return True
-        return hash(uuid) % self.io_every == self.passes % self.io_every
+        period = self.turn_period
+        return hash(uuid) % period == self.passes % period
+
+    def _set_turn_period(self, count: int) -> None:
+        """IO_EVERY passes, or longer where more than TURN_PER_PASS would be due."""
+        watched = self.watched
+        unwatched = 0 if watched is None else max(0, count - len(watched))
+        self.turn_period = max(self.io_every, -(-unwatched // TURN_PER_PASS))
 
     def forget(self, uuid: str) -> None:
         """Read this domain whole next pass, its XML too (its metadata changed)."""
@@ -330,8 +361,8 @@ class Sampler:
         always a new listing."""
         conn = self.conn
         key = (frozenset(conn.listDomainsID()), frozenset(conn.listDefinedDomains()))
-        if (self.relist or key != self._held_key
-                or self.passes - self._listed_at >= RELIST_EVERY):
+        self._changed = self.relist or key != self._held_key
+        if self._changed or self.passes - self._listed_at >= RELIST_EVERY:
             self.relist = False
             domains = conn.listAllDomains(0)
             self._held = [Listed.of(d) for d in domains]
@@ -343,10 +374,15 @@ class Sampler:
         uuid = listed.uuid
         last = self._last.get(uuid)
         persistent = self._persistent.get(uuid)
-        due = last is None or self._due(uuid)
+        due = last is None or self._turn(uuid)
         try:
-            if not due and last is not None and not last.state.active and listed.id is None:
-                return _relisted(last, listed.name, time.monotonic(), persistent)
+            if not due and last is not None:
+                if not last.state.active and listed.id is None:
+                    return _relisted(last, listed.name, time.monotonic(), persistent)
+                if (last.state is DomainState.PAUSED and listed.id == last.id
+                        and not self._changed):
+                    return _held_paused(last, listed.name, persistent)
+            due = due or self.local_io is not None  # Dom0's own I/O counters cost no call
             sample = sample_one(listed.dom, self.devices, persistent=persistent,
                                 carry=None if due else last, local=self.local_io,
                                 listed=listed)
@@ -396,6 +432,7 @@ class Sampler:
         else:
             listed = self._listing()
             self.answered_at = time.monotonic()
+            self._set_turn_period(len(listed))
             relisted = self._listed_at == self.passes
             if relisted or self.passes % PERSISTENCE_EVERY == 1:
                 self._learn_persistence([entry.uuid for entry in listed])
