@@ -217,6 +217,9 @@ class Result:
     threads: dict[str, float] = field(default_factory=dict)
     raw_pct: float | None = None
     raw_daemon_pct: float | None = None
+    reduced_pct: float | None = None
+    reduced_daemon_pct: float | None = None
+    load: str = ""
     gc_pct: float = 0.0
     gc_per_pass: float = 0.0
 
@@ -430,6 +433,7 @@ def spawn(n: int, variant: str, args: argparse.Namespace, daemon: Any = None) ->
     if args.profile:
         cmd.append("--profile")
     print(f"  running N={n} {variant} ...", file=sys.stderr, flush=True)
+    load_before = _load()
     try:
         done = subprocess.run(cmd, capture_output=True, text=True,
                               timeout=args.timeout + 4 * args.seconds + 120,
@@ -444,9 +448,20 @@ def spawn(n: int, variant: str, args: argparse.Namespace, daemon: Any = None) ->
                 raw = raw_in_subprocess(uri, args.interval, args.seconds,
                                         daemon.pid if daemon is not None else None)
                 res.raw_pct, res.raw_daemon_pct = raw["raw"], raw["libvirtd"]
+                if daemon is not None:
+                    print(f"  raw-reduced reference N={n} ...", file=sys.stderr, flush=True)
+                    red = raw_in_subprocess(uri, args.interval, args.seconds, daemon.pid,
+                                            reduced=True)
+                    res.reduced_pct, res.reduced_daemon_pct = red["raw"], red["libvirtd"]
+            res.load = f"{load_before} -> {_load()}"
             return res
     tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
     return "failed: " + " | ".join(tail)
+
+
+def _load() -> str:
+    """The 1-minute load average now (the machine is shared: say how busy it was)."""
+    return f"{os.getloadavg()[0]:.2f}"
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -509,6 +524,10 @@ def report(results: dict[tuple[int, str], Result | str], sizes: list[int],
                   f"{_fmt(r.raw_daemon_pct, '.2f'):>7} | {r.calls_per_pass:>10.0f} | "
                   f"{th.get('events', 0):>6.2f} | {th.get('pool', 0):>6.2f} | "
                   f"{th.get('main', 0):>6.2f} | {r.top_kib_s:>9.2f}")
+            if r.reduced_pct is not None:
+                print(f"{'':>6}   raw-reduced (the old reduced call set, 1 thread): "
+                      f"{r.reduced_pct:.2f}%, its libvirtd {_fmt(r.reduced_daemon_pct, '.2f')}%")
+            print(f"{'':>6}   load average (1 min) before -> after: {r.load}")
             print(f"{'':>6}   GC {r.gc_pct:.2f}% of a core, {r.gc_per_pass:.1f} collections/pass; "
                   "calls: " + ", ".join(f"{k.split('.')[-1]} {c:.0f}"
                                                    for k, c in r.calls.items()))

@@ -151,3 +151,14 @@ def test_new_device_has_no_rate_yet(span, value):
                        nets={"vif3.0": NetCounters(value, value)})
     r = rates.domain_rates(prev, cur)
     assert r.nets["vif3.0"].read_bps is None and r.net_rx_bps is None
+
+
+@given(uuids, st.sampled_from(ACTIVE), counters, counters, st.floats(0, 1e6), pos_spans)
+def test_the_same_reading_again_keeps_its_rates(uuid, state, c1, c2, at, span):
+    """A backend that holds a reading over a pass (a paused domain between its turns)
+    hands the same sample again: the rates it had stand, not a 'no rate' gap."""
+    prev = _sample(uuid, 7, state, at, c1, c1, c1)
+    cur = _sample(uuid, 7, state, at + span, max(c1, c2), max(c1, c2), max(c1, c2))
+    had = rates.domain_rates(prev, cur)
+    assert rates.domain_rates(cur, cur, had) is had
+    assert rates.domain_rates(cur, cur).cpu_pct is None  # nothing held: nothing known

@@ -88,13 +88,16 @@ def domain_rates(
     CPU is over the two samples' times; I/O over the times their I/O counters were read
     (a backend may read them less often). When `cur` carries the same I/O reading as
     `prev`, the I/O rates of `held` (the previous rates) stand: still the rate over
-    the last two readings' own span, never a span stretched over a gap.
+    the last two readings' own span, never a span stretched over a gap. When `cur` is
+    `prev`'s very reading (same time), all of `held` stands.
     """
     if prev is None or prev.id != cur.id or prev.uuid != cur.uuid:
         return NO_RATES
     if cur.state in _INACTIVE or prev.state in _INACTIVE:
         return NO_RATES  # not one running instance (same_instance, inlined: it is hot)
     span = cur.at - prev.at
+    if span == 0 and held is not None:
+        return held  # the same reading again (a backend held it over a pass): its rates
     cpu = cpu_percent(prev.cpu_time_ns, cur.cpu_time_ns, span)
     io_at = cur.io_at
     if io_at is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 import libvirt
-from xentui.backend.libvirt.sampler import is_dom0
+from xentui.backend.libvirt.readings import is_dom0
 from xentui.backend.models import DomainSample, DomainState
 
 _BY_FLAG = (
