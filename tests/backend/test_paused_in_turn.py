@@ -185,3 +185,19 @@ def test_a_big_host_stretches_the_turn(rig: tuple[Sampler, libvirt.virConnect],
         assert held is not None
         reads = 2 * period if uuid in sampler.watched else 2  # once per turn
         assert io[uuid] == reads * (len(held.disks) + len(held.nets))
+
+
+def test_a_hosts_part_of_the_fleet_takes_its_part_of_the_turn_budget(
+        rig: tuple[Sampler, libvirt.virConnect], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twenty hosts of a hundred spend on unseen domains what one host of 2000 does."""
+    sampler, conn = rig
+    monkeypatch.setattr(sampler_module, "TURN_PER_PASS", 4)
+    listed = conn.listAllDomains(0)
+    sampler.watched = frozenset(d.UUIDString() for d in listed[:2])
+    unwatched = len(listed) - 2
+    sampler.read()
+    alone = sampler.turn_period
+    sampler.turn_share = 0.25  # a quarter of the fleet's domains: one of the 4 a pass
+    sampler.read()
+    assert alone == max(IO_EVERY, math.ceil(unwatched / 4))
+    assert sampler.turn_period == max(IO_EVERY, unwatched) > alone

@@ -98,9 +98,11 @@ class HostBackend(Protocol):
     async def detail(self, uuid: str) -> DomainDetail:
         """Everything about one domain; DomainGone if it vanished."""
 
-    def watch(self, uuids: Iterable[str]) -> None:
+    def watch(self, uuids: Iterable[str], share: float = 1.0) -> None:
         """The domains a person can see now; a backend may read the others' I/O
-        counters less often (each sample says how old its I/O counters are)."""
+        counters less often (each sample says how old its I/O counters are). `share`:
+        this host's part of the fleet's domains (1.0 alone), so that what a fleet
+        spends on unseen domains is one screen's budget, not one per host."""
 
     def mark_lost(self, message: str) -> None:
         """Declare the link dead and start reconnecting by itself."""

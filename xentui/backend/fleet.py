@@ -43,6 +43,9 @@ Listener = Callable[[Record], object]
 BULK_PER_HOST = 3
 """Bulk actions in flight per host: libvirtd serves 5 calls per client at once, and the
 host's passes and event re-reads need the rest."""
+SHARE_SLACK = 0.1
+"""A host is told its new part of the fleet's domains once it moved by more than this
+fraction (domains come and go; a host coming back after a loss moves it a lot)."""
 
 
 @dataclass
@@ -111,6 +114,10 @@ class Fleet:
         """False: one pass per host, then the loops end (snapshots, one-shot batch)."""
         self._listeners: list[Listener] = []
         self._books = {h: _Book() for h in self.hosts}
+        self._watched: dict[str, frozenset[str]] = {}
+        """Each host's domains on screen, once the screen has said (batch mode never)."""
+        self._shares: dict[str, float] = {}
+        """Each watched host's part of the fleet's domains, as last told to it."""
         self._wake = {h: asyncio.Event() for h in self.hosts}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing = False
@@ -239,6 +246,7 @@ class Fleet:
             result = replace(result, domains=kept)
         merged = book.take_pass(result)
         self._emit(replace(result, domains=merged))
+        self._tell_shares()
 
     async def close(self) -> None:
         """End every loop and close every host."""
@@ -321,10 +329,26 @@ class Fleet:
         return await self.host(ref).abort_migration(ref.uuid)
 
     def watch(self, host_id: str, uuids: Iterable[str]) -> None:
-        """Tell a host which of its domains are on screen (see HostBackend.watch)."""
+        """Tell a host which of its domains are on screen, and its part of the fleet's
+        domains (see HostBackend.watch)."""
         host = self.hosts.get(host_id)
         if host is not None:
-            host.watch(uuids)
+            self._watched[host_id] = frozenset(uuids)
+            self._shares[host_id] = share = self._share(host_id)
+            host.watch(self._watched[host_id], share)
+
+    def _share(self, host_id: str) -> float:
+        """The host's part of the domains the fleet knows (1.0 while none is known)."""
+        total = sum(len(book.domains) for book in self._books.values())
+        return len(self._books[host_id].domains) / total if total else 1.0
+
+    def _tell_shares(self) -> None:
+        """Re-tell the watched hosts whose part of the fleet moved by over SHARE_SLACK."""
+        for host_id, told in self._shares.items():
+            share = self._share(host_id)
+            if abs(share - told) > SHARE_SLACK * told:
+                self._shares[host_id] = share
+                self.hosts[host_id].watch(self._watched[host_id], share)
 
     async def detail(self, ref: DomainRef) -> DomainDetail:
         return await self.host(ref).detail(ref.uuid)

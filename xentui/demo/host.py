@@ -135,7 +135,7 @@ class DemoHost:
     def mark_lost(self, message: str) -> None:
         self._set_status(LinkState.LOST, message)
 
-    def watch(self, uuids: Iterable[str]) -> None:
+    def watch(self, uuids: Iterable[str], share: float = 1.0) -> None:
         """The simulation computes every figure every pass: nothing to save."""
 
     async def close(self) -> None:

@@ -126,6 +126,7 @@ class LibvirtHost:
         self._reconnect_task: asyncio.Task[None] | None = None
         self._closing = False
         self._watched: frozenset[str] | None = None
+        self._share = 1.0
         self._free_read_at = -FREE_MEMORY_EVERY_S
         self._free_due = True
         """Read free memory at the next pass (a domain event came, or it is old)."""
@@ -173,6 +174,7 @@ class LibvirtHost:
             threads=SAMPLER_THREADS, interval=self.interval,
         )
         self._sampler.watched = self._watched
+        self._sampler.turn_share = self._share
         self.link.answered = lambda: sampler.answered_at
         if self.local and self.caps.driver == "Xen":
             self._sampler.local_io = XenLocalIo.probe()
@@ -203,12 +205,15 @@ class LibvirtHost:
         self._set_status(LinkState.CLOSED, f"closed {self.uri}")
 
     # -- sampling --------------------------------------------------------------------
-    def watch(self, uuids: Iterable[str]) -> None:
+    def watch(self, uuids: Iterable[str], share: float = 1.0) -> None:
         """The domains a person sees: their I/O counters are read every pass, the
-        others' every few passes (CPU, state and memory of all are read every pass)."""
+        others' in turn, `share` of a screen's budget of them per pass (CPU, state and
+        memory of every running domain are read every pass)."""
         self._watched = frozenset(uuids)
+        self._share = share
         if self._sampler is not None:
             self._sampler.watched = self._watched
+            self._sampler.turn_share = share
 
     def _figures(self, sample: DomainSample, rates: DomainRates | None = None,
                  held: dict[str, DomainFigures] | None = None) -> DomainFigures:

@@ -40,9 +40,10 @@ IO_EVERY = 10
 (spread evenly over the passes): a running one's I/O counters, a paused or inactive
 one's reading. Watched ones are read whole every pass."""
 TURN_PER_PASS = 40
-"""Unwatched domains whose turn comes in one pass, at most: on a big host the turn
-takes longer than IO_EVERY passes instead (1000 domains with a screenful watched: 24
-passes), so that the calls a pass spends on what nobody sees stay bounded."""
+"""Unwatched domains whose turn comes in one pass, at most, over the whole fleet (a host
+takes its `turn_share` of it): on a big host or fleet the turn takes longer than IO_EVERY
+passes instead (1000 domains with a screenful watched: 24 passes; 20 hosts of 100: 50),
+so that the calls a pass spends on what nobody sees stay bounded."""
 SERIAL_SHARE = 0.8
 """A pass whose calls take less than this share of the interval on one thread runs on one
 thread: spreading them over the pool saves wall time but costs CPU (each call hands the
@@ -115,6 +116,8 @@ class Sampler:
         paused domain (one may have been resumed)."""
         self.turn_period = self.io_every
         """Passes between two turns of an unwatched domain (this pass's)."""
+        self.turn_share = 1.0
+        """This host's part of the fleet's domains: its part of TURN_PER_PASS."""
 
     def note_persistence(self, uuid: str, persistent: bool) -> None:
         """Learn a domain's persistence from a re-read (after a define/undefine event)."""
@@ -129,10 +132,12 @@ class Sampler:
         return hash(uuid) % period == self.passes % period
 
     def _set_turn_period(self, count: int) -> None:
-        """IO_EVERY passes, or longer where more than TURN_PER_PASS would be due."""
+        """IO_EVERY passes, or longer where more than this host's share of
+        TURN_PER_PASS would be due."""
         watched = self.watched
         unwatched = 0 if watched is None else max(0, count - len(watched))
-        self.turn_period = max(self.io_every, -(-unwatched // TURN_PER_PASS))
+        budget = max(1, round(TURN_PER_PASS * self.turn_share))
+        self.turn_period = max(self.io_every, -(-unwatched // budget))
 
     def forget(self, uuid: str) -> None:
         """Read this domain whole next pass, its XML too (its metadata changed)."""

@@ -344,7 +344,7 @@ class XapiHost(PoolChanges):
     async def open_console(self, uuid: str, force: bool = False) -> ConsoleSession:
         raise Unsupported(f"Console: {NO_CONSOLE}")
 
-    def watch(self, uuids: Iterable[str]) -> None:
+    def watch(self, uuids: Iterable[str], share: float = 1.0) -> None:
         """Nothing to do: one rrd_updates read per pool host covers every VM."""
 
     async def detail(self, uuid: str) -> DomainDetail:
