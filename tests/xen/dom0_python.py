@@ -1,6 +1,7 @@
 """xentui's backend inside the rig's Dom0: Debian's python3-libvirt and python3-psutil,
 fetched on this host with `apt-get download` and installed with dpkg over ssh (Dom0 has no
-network), and this tree's `xentui` package (plus tests/xen/in_dom0/) copied to DOM0_TREE.
+network), and this tree's `xentui` package (plus the in_dom0/ scripts of tests/xen and
+bench) copied to DOM0_TREE.
 Textual is not needed: the backend and batch mode do not import it.
 """
 
@@ -46,7 +47,7 @@ def _tree_tar() -> bytes:
     """xentui/ and tests/xen/in_dom0/ as a tar (no caches, no UI assets needed)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for top in ("xentui", "tests/xen/in_dom0"):
+        for top in ("xentui", "tests/xen/in_dom0", "bench/in_dom0"):
             path = ROOT / top
             if path.exists():
                 tar.add(path, arcname=top,
