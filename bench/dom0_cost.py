@@ -2,7 +2,7 @@
 (../shared/tools/xen-in-qemu.sh: Xen 4.17 + libvirtd's libxl driver in QEMU TCG).
 
     python bench/dom0_cost.py [--guests N] [--seconds S] [--runs R] [--interval I]
-                              [--cases idle,remote,local,xentop]
+                              [--cases idle,remote,local,xentop,raw-libvirt,raw-xenstat]
 
 Starts the rig under `nice -n 19` unless it runs (and then stops it at the end), starts N
 small guests beside `tiny` (transient copies of it, each with its own disk and vif),
@@ -14,6 +14,10 @@ time (Xen's view, `xl list`), and the passes the poller wrote. Cases:
   remote  xentui -b -d I on this host over xen+tcp (its CPU here is printed too)
   local   xentui -b -d I in Dom0 on xen:///system (Dom0's own I/O counters in use)
   xentop  xentop -b -d I in Dom0: the reference (libxenstat, no libvirt)
+  raw-libvirt, raw-xenstat   bare loops in Dom0 (bench/in_dom0/raw_loop.py): each domain's
+          CPU and memory from libvirt's info(), or from one libxenstat read
+          (xentui/backend/xenstat.py), after one listing; what replacing the info() calls
+          would save libvirtd
 Every figure is % of one core (CPU seconds / wall seconds) of the emulated Dom0; compare
 cases within one run only: under TCG on a shared host, absolute figures mean little.
 """
@@ -42,6 +46,7 @@ from tests.xen.conftest import TOOL, Rig  # noqa: E402
 
 TREE = dom0_python.DOM0_TREE
 WINDOW = f"{TREE}/bench/in_dom0/cpu_window.py"
+RAW = f"{TREE}/bench/in_dom0/raw_loop.py"
 OUT = "/tmp/dom0-cost-poller.out"
 """The Dom0 poller's output file (its passes are counted there)."""
 WARMUP_S = 12.0
@@ -150,7 +155,9 @@ def measure_case(rig: Rig, case: str, seconds: float, interval: float) -> dict[s
     """One case's window: Dom0 figures, and for `remote` this host's poller too."""
     every = f"{interval:g}"
     pollers = {"local": f"python3 -m xentui -c xen:///system -b -d {every}",
-               "xentop": f"xentop -b -d {every}"}
+               "xentop": f"xentop -b -d {every}",
+               "raw-libvirt": f"python3 {RAW} libvirt {every}",
+               "raw-xenstat": f"python3 {RAW} xenstat {every}"}
     if case == "idle":
         return window(rig, seconds, libvirtd="/usr/sbin/libvirtd")
     if case == "remote":

@@ -200,6 +200,17 @@ def rig() -> Iterator[Rig]:
             _run_tool("stop", timeout=120)
 
 
+@pytest.fixture(scope="session")
+def dom0_tree(rig: Rig) -> str:
+    """xentui installed in Dom0 (python3-libvirt and python3-psutil from Debian); its path."""
+    from tests.xen import dom0_python  # it imports this module
+
+    try:
+        return dom0_python.install(rig)
+    except dom0_python.Dom0PythonMissing as err:
+        pytest.skip(str(err))
+
+
 @pytest.fixture
 def tiny_off(rig: Rig) -> Rig:
     rig.reset_tiny()

@@ -20,15 +20,6 @@ pytestmark = pytest.mark.xen
 SCRIPT = f"{dom0_python.DOM0_TREE}/tests/xen/in_dom0/io_paths.py"
 
 
-@pytest.fixture(scope="session")
-def dom0_tree(rig: Rig) -> str:
-    """xentui installed in Dom0 (python3-libvirt and python3-psutil from Debian); its path."""
-    try:
-        return dom0_python.install(rig)
-    except dom0_python.Dom0PythonMissing as err:
-        pytest.skip(str(err))
-
-
 class Dom0Sampler:
     """The in_dom0/io_paths.py process: `sample()` makes both hosts take a pass."""
 
