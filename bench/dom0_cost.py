@@ -2,7 +2,7 @@
 (../shared/tools/xen-in-qemu.sh: Xen 4.17 + libvirtd's libxl driver in QEMU TCG).
 
     python bench/dom0_cost.py [--guests N] [--seconds S] [--runs R] [--interval I]
-                              [--cases idle,remote,local,xentop,raw-libvirt,raw-xenstat]
+                              [--cases idle,remote,local,xentop,raw-libvirt,...]
 
 Starts the rig under `nice -n 19` unless it runs (and then stops it at the end), starts N
 small guests beside `tiny` (transient copies of it, each with its own disk and vif),
@@ -18,6 +18,9 @@ time (Xen's view, `xl list`), and the passes the poller wrote. Cases:
           CPU and memory from libvirt's info(), or from one libxenstat read
           (xentui/backend/xenstat.py), after one listing; what replacing the info() calls
           would save libvirtd
+  raw-libvirt-io   raw-libvirt plus blockStats and interfaceStats of every device: the
+          whole per-domain pass, bare, over the local socket
+  raw-remote-io    the same loop run on this host over xen+tcp
 Every figure is % of one core (CPU seconds / wall seconds) of the emulated Dom0; compare
 cases within one run only: under TCG on a shared host, absolute figures mean little.
 """
@@ -136,14 +139,16 @@ def in_dom0(rig: Rig, command: str) -> Iterator[None]:
         rig.exec("rm", "-f", OUT, check=False)
 
 
-def remote_poller(rig: Rig, interval: float, out: Path) -> subprocess.Popen[bytes]:
-    """xentui -b on this host over xen+tcp, its table to `out`."""
+def remote_poller(rig: Rig, interval: float, out: Path, raw: bool) -> subprocess.Popen[bytes]:
+    """xentui -b (or, `raw`, the bare libvirt-io loop) on this host over xen+tcp, its
+    output to `out`."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    every = f"{interval:g}"
+    cmd = ([str(ROOT / "bench" / "in_dom0" / "raw_loop.py"), "libvirt-io", every, rig.uri]
+           if raw else ["-m", "xentui", "-c", rig.uri, "-b", "-d", every])
     with out.open("wb") as f:
-        return subprocess.Popen(
-            [sys.executable, "-m", "xentui", "-c", rig.uri, "-b", "-d", f"{interval:g}"],
-            stdout=f, stderr=subprocess.STDOUT, env=env,
-        )
+        return subprocess.Popen([sys.executable, *cmd], stdout=f, stderr=subprocess.STDOUT,
+                                env=env)
 
 
 def count_passes(path: Path) -> int:
@@ -157,12 +162,13 @@ def measure_case(rig: Rig, case: str, seconds: float, interval: float) -> dict[s
     pollers = {"local": f"python3 -m xentui -c xen:///system -b -d {every}",
                "xentop": f"xentop -b -d {every}",
                "raw-libvirt": f"python3 {RAW} libvirt {every}",
+               "raw-libvirt-io": f"python3 {RAW} libvirt-io {every}",
                "raw-xenstat": f"python3 {RAW} xenstat {every}"}
     if case == "idle":
         return window(rig, seconds, libvirtd="/usr/sbin/libvirtd")
-    if case == "remote":
+    if case in ("remote", "raw-remote-io"):
         out = Path(f"/tmp/dom0-cost-remote-{os.getpid()}.out")
-        proc = remote_poller(rig, interval, out)
+        proc = remote_poller(rig, interval, out, raw=case == "raw-remote-io")
         try:
             time.sleep(WARMUP_S)
             here = psutil.Process(proc.pid)

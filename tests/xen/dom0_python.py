@@ -59,9 +59,10 @@ def install(rig: Rig) -> str:
     """Make `python3 -m xentui` and the in_dom0 scripts run in Dom0; the PYTHONPATH."""
     if rig.exec("sh", "-c", "python3 -c 'import libvirt, psutil' && echo yes",
                 check=False, timeout=60).strip() != "yes":
-        for deb in fetch_debs():
+        debs = fetch_debs()
+        for deb in debs:
             rig.exec("sh", "-c", f"cat > /tmp/{deb.name}", stdin=deb.read_bytes())
-        names = " ".join(f"/tmp/{deb.name}" for deb in fetch_debs())
+        names = " ".join(f"/tmp/{deb.name}" for deb in debs)
         rig.sh(f"dpkg -i {names} >/dev/null && rm -f {names}", timeout=300)
     rig.exec("sh", "-c", f"rm -rf {DOM0_TREE} && mkdir -p {DOM0_TREE} && "
              f"tar -xz -C {DOM0_TREE}", stdin=_tree_tar(), timeout=120)
