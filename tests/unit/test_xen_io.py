@@ -22,7 +22,7 @@ def fake_dom0(root: Path, vbds: dict[str, dict[str, int]]) -> tuple[Path, Path]:
     sys_root, proc_root = root / "sys", root / "proc"
     (proc_root / "net").mkdir(parents=True)
     (proc_root / "net" / "dev").write_text(NET_DEV)
-    backend = sys_root / "devices" / "xen-backend"
+    backend = sys_root / "bus" / "xen-backend" / "devices"
     backend.mkdir(parents=True)
     for name, stats in vbds.items():
         folder = backend / name / "statistics"
@@ -71,7 +71,7 @@ def test_refresh_rereads_net_dev_and_vbd_files_are_read_live(tmp_path: Path) -> 
     assert reader.nets(["vif5.0"])["vif5.0"].tx_bytes == 111  # until the next refresh
     reader.refresh()
     assert reader.nets(["vif5.0"])["vif5.0"].tx_bytes == 5111
-    (sys_root / "devices/xen-backend/vbd-3-51712/statistics/rd_sect").write_text("40\n")
+    (sys_root / "bus/xen-backend/devices/vbd-3-51712/statistics/rd_sect").write_text("40\n")
     assert reader.disks(3, ["xvda"])["xvda"].rd_bytes == 40 * SECTOR_BYTES
     assert reader.disks(3, ["xvda"])["xvda"].rd_reqs is None  # a file missing: unknown
 
@@ -80,6 +80,6 @@ def test_no_reader_where_the_files_are_missing(tmp_path: Path) -> None:
     (tmp_path / "proc" / "net").mkdir(parents=True)
     (tmp_path / "proc" / "net" / "dev").write_text(NET_DEV)
     assert XenLocalIo.probe(tmp_path / "sys", tmp_path / "proc") is None
-    (tmp_path / "sys" / "devices" / "xen-backend").mkdir(parents=True)
+    (tmp_path / "sys" / "bus" / "xen-backend" / "devices").mkdir(parents=True)
     assert XenLocalIo.probe(tmp_path / "sys", tmp_path / "nothing") is None
     assert XenLocalIo.probe(tmp_path / "sys", tmp_path / "proc") is not None

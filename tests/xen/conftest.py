@@ -5,7 +5,8 @@ left running. When the rig cannot run here (no QEMU, not root, too little memory
 build fails offline, the boot fails) every test is skipped with the reason.
 
 Environment: XENRIG_TOOL (path of xen-in-qemu.sh), XENRIG_CACHE (as the tool),
-XENRIG_KEEP=1 (leave the rig running after the session).
+XENRIG_KEEP=1 (leave the rig running after the session), XENRIG_NICE=N (start QEMU under
+`nice -n N`, to share a busy machine; its threads inherit it).
 """
 
 from __future__ import annotations
@@ -53,17 +54,19 @@ class Rig:
     ssh_uri: str
     started_here: bool
 
-    def exec(self, *cmd: str, timeout: float = 120, check: bool = True) -> str:
-        """Run a command in Dom0 (over ssh); its stdout."""
+    def exec(self, *cmd: str, timeout: float = 120, check: bool = True,
+             stdin: bytes | None = None) -> str:
+        """Run a command in Dom0 (over ssh), `stdin` fed to it; its stdout."""
         proc = subprocess.run(
             [str(self.tool), "exec", *cmd],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            capture_output=True, input=stdin, timeout=timeout, check=False,
         )
+        out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
         if check and proc.returncode != 0:
             raise AssertionError(
-                f"Dom0 `{' '.join(cmd)}` exited {proc.returncode}: {proc.stderr.strip()}"
+                f"Dom0 `{' '.join(cmd)}` exited {proc.returncode}: {err.strip()}"
             )
-        return proc.stdout
+        return out
 
     def sh(self, script: str, timeout: float = 120, check: bool = True) -> str:
         return self.exec("sh", "-c", script, timeout=timeout, check=check)
@@ -145,8 +148,11 @@ def start_when_possible(rig: Rig, timeout: float = 30) -> None:
 
 
 def _run_tool(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    nice = os.environ.get("XENRIG_NICE", "")
+    prefix = ["nice", "-n", nice] if args[0] == "start" and nice else []
     return subprocess.run(
-        [str(TOOL), *args], capture_output=True, text=True, timeout=timeout, check=False
+        [*prefix, str(TOOL), *args], capture_output=True, text=True, timeout=timeout,
+        check=False,
     )
 
 
@@ -192,6 +198,17 @@ def rig() -> Iterator[Rig]:
     finally:
         if started_here and os.environ.get("XENRIG_KEEP") != "1":
             _run_tool("stop", timeout=120)
+
+
+@pytest.fixture(scope="session")
+def dom0_tree(rig: Rig) -> str:
+    """xentui installed in Dom0 (python3-libvirt and python3-psutil from Debian); its path."""
+    from tests.xen import dom0_python  # it imports this module
+
+    try:
+        return dom0_python.install(rig)
+    except dom0_python.Dom0PythonMissing as err:
+        pytest.skip(str(err))
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """Xen's own I/O counters on Dom0, read the way xentop reads them: one read of
-/proc/net/dev for every vif, blkback's sysfs statistics for every vbd.
+/proc/net/dev for every vif, blkback's sysfs statistics for every vbd (under
+/sys/bus/xen-backend/devices, as libxenstat and libvirt's libxl driver read them: the
+devices themselves sit at the top of /sys/devices, there is no xen-backend folder there).
 
 Exists only on a Xen Dom0 (the files are there); elsewhere `XenLocalIo.probe` gives None
 and the libvirt calls stay the source. Counters are as libvirt's libxl driver reports
@@ -73,7 +75,7 @@ class XenLocalIo:
     """Every guest's vif and vbd counters from Dom0's own files; `refresh` once per pass."""
 
     def __init__(self, sys_root: Path = Path("/sys"), proc_root: Path = Path("/proc")) -> None:
-        self.vbd_root = sys_root / "devices" / "xen-backend"
+        self.vbd_root = sys_root / "bus" / "xen-backend" / "devices"
         self.net_dev = proc_root / "net" / "dev"
         self._nics: dict[str, tuple[int, int, int, int]] = {}
 
