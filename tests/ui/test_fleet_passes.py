@@ -59,3 +59,38 @@ async def test_a_burst_of_passes_is_handled_once_and_shows_every_host(ms: int) -
             # render (the pane drops only the changed rows' renders).
             line = next(ln for ln in drawn.splitlines() if host.id in ln)
             assert f"{n * ms} ms" in line
+
+
+async def test_a_burst_whose_rows_move_is_sorted_once_for_every_host() -> None:
+    """Each host's pass renames a domain (its place in the name order changes): the rows
+    are sorted once for the tick, and every host's new name is on the table."""
+    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
+                    live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        hosts = list(app.fleet.hosts.values())
+        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
+        table = app.main.table
+        table.set_sort("name", reverse=False)
+        sorts: list[int] = []
+        reorder = table._reorder
+
+        def counted() -> None:
+            sorts.append(len(table.figures))
+            reorder()
+
+        table._reorder = counted  # type: ignore[method-assign]
+        before = app.passes
+        for n, host in enumerate(hosts):
+            assert host.last is not None
+            uuid, fig = next((u, f) for u, f in host.last.domains.items()
+                             if not f.sample.is_dom0)
+            renamed = replace(fig, sample=replace(fig.sample, name=f"aaa-moved-{n}"))
+            domains = {**host.last.domains, uuid: renamed}
+            host.last = replace(host.last, domains=domains)  # type: ignore[misc]
+            app._record(host.last)
+        await until(pilot, lambda: app.passes == before + len(hosts), 5.0, "the burst")
+        await pilot.pause(0.1)
+        assert len(sorts) == 1
+        names = [table.figures[ref].name for ref in table._order]
+        for n in range(len(hosts)):
+            assert f"aaa-moved-{n}" in names

@@ -299,7 +299,7 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         for result in results:
             self.passes += 1
             self.stale_hosts.discard(result.host_id)
-            screen.table.set_host_figures(result.host_id, result.domains)
+        screen.table.set_hosts_figures({r.host_id: r.domains for r in results})
         screen.fit_columns()
         self._show_hosts(msg.results)
         if screen.perf.display and any(screen.graphs_follow(h) for h in msg.results):

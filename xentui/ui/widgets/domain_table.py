@@ -127,6 +127,22 @@ class DomainTable(ScrollView, can_focus=True):
     ) -> None:
         """Take one host's whole pass; re-sort only if membership or sort values changed.
         The cost is that host's domains, not the fleet's."""
+        self.set_hosts_figures({host: figures}, stale=stale)
+
+    def set_hosts_figures(
+        self, passes: dict[str, dict[str, DomainFigures]], *, stale: bool = False
+    ) -> None:
+        """Take several hosts' whole passes (one tick of a fleet): the rows are sorted
+        and drawn once for them all, not once per host."""
+        reorder = False
+        for host, figures in passes.items():
+            reorder = self._take_host(host, figures, stale) or reorder
+        if reorder:
+            self._reorder()
+        self._refresh_visible()
+
+    def _take_host(self, host: str, figures: dict[str, DomainFigures], stale: bool) -> bool:
+        """Hold one host's figures; whether the order can have changed."""
         gone = [r for r in self._host_refs.get(host, ()) if r.uuid not in figures]
         reorder = bool(gone)
         for ref in gone:
@@ -150,9 +166,7 @@ class DomainTable(ScrollView, can_focus=True):
             self.stale_hosts.add(host)
         else:
             self.stale_hosts.discard(host)
-        if reorder or stale != was_stale:
-            self._reorder()
-        self._refresh_visible()
+        return reorder or stale != was_stale
 
     def set_figures(self, figures: dict[str, DomainFigures], *, stale: bool = False) -> None:
         """Take a pass of a single-host table (its figures say which host)."""
