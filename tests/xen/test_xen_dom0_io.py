@@ -101,7 +101,7 @@ def test_dom0_counters_path_agrees_with_libvirt_and_dom0(
     second = dom0_sampler.sample()
     assert rig.dom0_counters(domid) == after, "traffic still running; the test needs idle ends"
 
-    assert first["local"]["path"] == second["local"]["path"] == "per-domain, Dom0 I/O"
+    assert first["local"]["path"] == second["local"]["path"] == "per-domain, Dom0 I/O + xenstat"
     assert first["libvirt"]["path"] == second["libvirt"]["path"] == "per-domain"
     print(f"\ntiny (domid {domid}): Dom0 counter deltas vs each path's rate x span")
     for path in ("local", "libvirt"):
