@@ -71,12 +71,13 @@ class Sampler:
     """Reads every domain of one connection, by the best path the driver offers.
 
     Per pass: one domain listing, `info()` of every running domain (CPU, state and memory
-    exact every pass), I/O counters of the watched domains and, in turn, of the others
-    (`turn_period`). A domain the listing shows inactive, and that was inactive before,
-    keeps its configuration figures until its turn comes; so does a paused one (its
-    vCPUs do not run), except that a pass after a domain event, or after the listing
-    changed, reads every paused domain. Calls run on one thread while that is quick
-    enough (SERIAL_SHARE of the interval), else spread over the pool.
+    exact every pass; on a local Xen host one libxenstat read serves them instead), I/O
+    counters of the watched domains and, in turn, of the others (`turn_period`). A
+    domain the listing shows inactive, and that was inactive before, keeps its
+    configuration figures until its turn comes; so does a paused one (its vCPUs do not
+    run), except that a pass after a domain event, or after the listing changed, reads
+    every paused domain. Calls run on one thread while that is quick enough
+    (SERIAL_SHARE of the interval), else spread over the pool.
     """
 
     def __init__(
