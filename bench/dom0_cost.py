@@ -12,7 +12,10 @@ CPU, the poller's own, Dom0's busy and stolen time (its kernel's view), Domain-0
 time (Xen's view, `xl list`), and the passes the poller wrote. Cases:
   idle    nothing polls
   remote  xentui -b -d I on this host over xen+tcp (its CPU here is printed too)
-  local   xentui -b -d I in Dom0 on xen:///system (Dom0's own I/O counters in use)
+  local   xentui -b -d I in Dom0 on xen:///system (Dom0's own I/O counters and
+          libxenstat in use: the header's path "per-domain, Dom0 I/O + xenstat")
+  local-no-xenstat   the same with libxenstat hidden (bench/in_dom0/xentui_no_xenstat.py):
+          every domain's info() through libvirtd, as where the library is not installed
   xentop  xentop -b -d I in Dom0: the reference (libxenstat, no libvirt)
   raw-libvirt, raw-xenstat   bare loops in Dom0 (bench/in_dom0/raw_loop.py): each domain's
           CPU and memory from libvirt's info(), or from one libxenstat read
@@ -50,6 +53,7 @@ from tests.xen.conftest import TOOL, Rig  # noqa: E402
 TREE = dom0_python.DOM0_TREE
 WINDOW = f"{TREE}/bench/in_dom0/cpu_window.py"
 RAW = f"{TREE}/bench/in_dom0/raw_loop.py"
+NO_XENSTAT = f"{TREE}/bench/in_dom0/xentui_no_xenstat.py"
 OUT = "/tmp/dom0-cost-poller.out"
 """The Dom0 poller's output file (its passes are counted there)."""
 WARMUP_S = 12.0
@@ -160,6 +164,7 @@ def measure_case(rig: Rig, case: str, seconds: float, interval: float) -> dict[s
     """One case's window: Dom0 figures, and for `remote` this host's poller too."""
     every = f"{interval:g}"
     pollers = {"local": f"python3 -m xentui -c xen:///system -b -d {every}",
+               "local-no-xenstat": f"python3 {NO_XENSTAT} -c xen:///system -b -d {every}",
                "xentop": f"xentop -b -d {every}",
                "raw-libvirt": f"python3 {RAW} libvirt {every}",
                "raw-libvirt-io": f"python3 {RAW} libvirt-io {every}",

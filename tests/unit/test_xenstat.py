@@ -4,6 +4,7 @@ freed after every read and the handle released on close."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -58,7 +59,7 @@ def fake_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_read_gives_every_domain(fake_lib: Path) -> None:
-    reader = XenStat.probe(str(fake_lib))
+    reader = XenStat.probe(str(fake_lib), device=None)
     assert reader is not None
     assert reader.read() == {
         0: XenDomainStat(0, "Domain-0", 5000000000123, 1048576, None, 2, "-----r"),
@@ -84,4 +85,24 @@ def test_nodes_freed_and_handle_released(fake_lib: Path) -> None:
 
 
 def test_no_reader_without_the_library(tmp_path: Path) -> None:
-    assert XenStat.probe(str(tmp_path / "libxenstat.so.0")) is None
+    assert XenStat.probe(str(tmp_path / "libxenstat.so.0"), device=None) is None
+
+
+def test_no_reader_without_xens_device(fake_lib: Path, tmp_path: Path) -> None:
+    """Without the hypercall device open to this user read-write, the library is not even
+    opened (its xenstat_init would write its failure over the screen)."""
+    import ctypes
+
+    counts = ctypes.CDLL(str(fake_lib)).counts
+    inits = counts(0)
+    device = tmp_path / "privcmd"
+    assert XenStat.probe(str(fake_lib), device=str(device)) is None
+    assert counts(0) == inits
+    device.write_text("")
+    reader = XenStat.probe(str(fake_lib), device=str(device))
+    assert reader is not None and counts(0) == inits + 1
+    reader.close()
+    device.chmod(0o400)
+    if not os.access(device, os.W_OK):  # root may write a read-only file anyway
+        assert XenStat.probe(str(fake_lib), device=str(device)) is None
+        assert counts(0) == inits + 1

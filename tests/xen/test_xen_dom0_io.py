@@ -21,11 +21,12 @@ SCRIPT = f"{dom0_python.DOM0_TREE}/tests/xen/in_dom0/io_paths.py"
 
 
 class Dom0Sampler:
-    """The in_dom0/io_paths.py process: `sample()` makes both hosts take a pass."""
+    """An in_dom0 script's process (io_paths.py unless told): `sample()` makes both its
+    hosts take a pass."""
 
-    def __init__(self, rig: Rig, tree: str) -> None:
+    def __init__(self, rig: Rig, tree: str, script: str = SCRIPT) -> None:
         self.proc = subprocess.Popen(
-            [str(rig.tool), "exec", "env", f"PYTHONPATH={tree}", "python3", SCRIPT],
+            [str(rig.tool), "exec", "env", f"PYTHONPATH={tree}", "python3", script],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         self.hello = self._line()
@@ -100,7 +101,7 @@ def test_dom0_counters_path_agrees_with_libvirt_and_dom0(
     second = dom0_sampler.sample()
     assert rig.dom0_counters(domid) == after, "traffic still running; the test needs idle ends"
 
-    assert first["local"]["path"] == second["local"]["path"] == "per-domain, Dom0 I/O"
+    assert first["local"]["path"] == second["local"]["path"] == "per-domain, Dom0 I/O + xenstat"
     assert first["libvirt"]["path"] == second["libvirt"]["path"] == "per-domain"
     print(f"\ntiny (domid {domid}): Dom0 counter deltas vs each path's rate x span")
     for path in ("local", "libvirt"):

@@ -14,12 +14,18 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import glob
+import os
 import threading
 from dataclasses import dataclass
 
 LIBRARY_GLOBS = ("/usr/lib/*/libxenstat.so*", "/usr/lib64/libxenstat.so*",
                  "/usr/lib/libxenstat.so*", "/usr/local/lib/libxenstat.so*")
 """Where distributions put the library when ldconfig does not list a dev symlink."""
+
+PRIVCMD = "/dev/xen/privcmd"
+"""Xen's hypercall device. libxenstat needs it open read-write (root on Dom0); without
+that, xenstat_init reports its failure on the process's stderr (perror, libxc's logger),
+which is the terminal under the UI: probe asks first."""
 
 FLAGS_DOMAINS_ONLY = 0
 """xenstat_get_node flags: none of VCPU (0x1), NETWORK (0x2), XEN_VERSION (0x4), VBD (0x8).
@@ -95,8 +101,11 @@ class XenStat:
         self.library = library
 
     @classmethod
-    def probe(cls, library: str | None = None) -> XenStat | None:
-        """A reader where libxenstat is installed and usable (Dom0, root); else None."""
+    def probe(cls, library: str | None = None, device: str | None = PRIVCMD) -> XenStat | None:
+        """A reader where libxenstat is installed and usable (Dom0, root: `device` open
+        read-write; None skips that check); else None."""
+        if device is not None and not os.access(device, os.R_OK | os.W_OK):
+            return None
         path = library or find_library()
         if path is None:
             return None

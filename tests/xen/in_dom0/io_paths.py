@@ -1,8 +1,8 @@
 """Runs in the rig's Dom0: two xentui hosts on xen:///system at once, one reading Dom0's
-own I/O counters (XenLocalIo, as on any Dom0), one with that reader taken away (the libvirt
-calls, as over a remote URI). For each `sample` line on stdin both take a pass at the same
-moment; one JSON line out per pass: {"local": {...}, "libvirt": {...}}, each the pass's
-path and every domain's sample and rates. Any other line ends it.
+own I/O counters (XenLocalIo, as on any Dom0), one with that reader and libxenstat taken
+away (the libvirt calls, as over a remote URI). For each `sample` line on stdin both take
+a pass at the same moment; one JSON line out per pass: {"local": {...}, "libvirt": {...}},
+each the pass's path and every domain's sample and rates. Any other line ends it.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ async def main() -> None:
     sampler = plain._sampler  # the only way to turn the Dom0 reader off for one host
     assert sampler is not None
     sampler.local_io = None
+    sampler.xen_stat = None
     reader_on = local._sampler is not None and local._sampler.local_io is not None
     print(json.dumps({"ready": True, "local_io": reader_on}), flush=True)
     loop = asyncio.get_running_loop()

@@ -65,6 +65,7 @@ from xentui.backend.models import (
 from xentui.backend.rates import domain_rates, same_instance
 from xentui.backend.reconnect import start_reconnecting
 from xentui.backend.xen_io import XenLocalIo
+from xentui.backend.xenstat import XenStat
 
 HISTORY_SECONDS = 600.0
 
@@ -119,6 +120,8 @@ class LibvirtHost:
         self.status_listeners: list[Callable[[LinkStatus], object]] = []
         self.domain_listeners: list[Callable[[str, DomainFigures | None], object]] = []
         self._sampler: Sampler | None = None
+        self._xen_stat: XenStat | None = None
+        """libxenstat's handle on a local Xen host (the sampler's figures source)."""
         self._prev: dict[str, DomainSample] = {}
         self._started: dict[str, float] = {}
         self._pending: set[str] = set()
@@ -178,12 +181,24 @@ class LibvirtHost:
         self.link.answered = lambda: sampler.answered_at
         if self.local and self.caps.driver == "Xen":
             self._sampler.local_io = XenLocalIo.probe()
+            await self._release_xen_stat()
+            self._xen_stat = await asyncio.get_running_loop().run_in_executor(
+                None, XenStat.probe)
+            self._sampler.xen_stat = self._xen_stat
         mode = "read-only" if self.readonly else "read-write"
         self._set_status(LinkState.CONNECTED, f"connected to {self.uri} ({mode})")
 
     async def _drop(self) -> None:
         self._sampler = None
         await asyncio.get_running_loop().run_in_executor(None, self.link.release)
+        await self._release_xen_stat()
+
+    async def _release_xen_stat(self) -> None:
+        """Close libxenstat's handle (its libxc and xenstore connections), off the loop:
+        it waits for a read in progress."""
+        stat, self._xen_stat = self._xen_stat, None
+        if stat is not None:
+            await asyncio.get_running_loop().run_in_executor(None, stat.close)
 
     def _on_closed(self, reason: str) -> None:
         self.mark_lost(f"connection to {self.uri} lost: {reason}")
@@ -202,6 +217,7 @@ class LibvirtHost:
         self.consoles.end_all("xentui is closing")
         await self.consoles.settle(SHUTDOWN_GRACE_S)
         await asyncio.get_running_loop().run_in_executor(None, self.link.shutdown)
+        await self._release_xen_stat()
         self._set_status(LinkState.CLOSED, f"closed {self.uri}")
 
     # -- sampling --------------------------------------------------------------------

@@ -14,8 +14,12 @@ import libvirt
 from xentui.backend.libvirt.domxml import DomainDevices, parse_devices
 from xentui.backend.models import ZERO_UUID, DiskCounters, DomainSample, DomainState, NetCounters
 from xentui.backend.xen_io import XenLocalIo
+from xentui.backend.xenstat import XenDomainStat
 
 VANISHED = {libvirt.VIR_ERR_NO_DOMAIN}
+
+Info = tuple[int, int, int, int, int]
+"""`virDomain.info()`'s answer: state, max memory KiB, memory KiB, vCPUs, CPU time ns."""
 
 
 def is_dom0(uuid: str, dom_id: int | None) -> bool:
@@ -147,6 +151,26 @@ def _read_io(
     return disks, nets
 
 
+def xen_state_code(letters: str) -> int:
+    """libxenstat's state letters (d s b c p r) as the `VIR_DOMAIN_*` number libvirt's
+    libxl driver reports: crashed, shutting down (dying or shut down), paused, else
+    running (the driver calls a blocked, idle domain running too)."""
+    if letters[3] == "c":
+        return libvirt.VIR_DOMAIN_CRASHED
+    if letters[0] == "d" or letters[1] == "s":
+        return libvirt.VIR_DOMAIN_SHUTDOWN
+    if letters[4] == "p":
+        return libvirt.VIR_DOMAIN_PAUSED
+    return libvirt.VIR_DOMAIN_RUNNING
+
+
+def xen_info(stat: XenDomainStat, maxmem_kib: int) -> Info:
+    """What `info()` would answer, from one domain's libxenstat figures and the maximum
+    memory libvirt gave for this instance (libxenstat's carries libxl's 1 MiB slack)."""
+    return (xen_state_code(stat.state), maxmem_kib, stat.mem_kib, stat.vcpus,
+            stat.cpu_time_ns)
+
+
 _NO_DISKS: dict[str, DiskCounters] = {}
 _NO_NETS: dict[str, NetCounters] = {}
 
@@ -160,6 +184,7 @@ def sample_one(
     local: XenLocalIo | None = None,
     uuid: str | None = None,
     listed: Listed | None = None,
+    info: Info | None = None,
 ) -> DomainSample:
     """Read one domain through per-domain calls (raises libvirtError if it vanished).
 
@@ -167,10 +192,11 @@ def sample_one(
     sample of the same running instance, lends its I/O counters (with their reading
     time) instead of reading them again. `local` reads Xen's own counters on Dom0.
     `listed`: the handle's listing entry, whose UUID, name and id the handle holds (a
-    handle keeps what it was listed with), so that they are not asked again.
+    handle keeps what it was listed with), so that they are not asked again. `info`:
+    the domain's figures read another way (libxenstat), so that `info()` is not asked.
     """
     at = time.monotonic()
-    state_code, maxmem, mem, nvcpus, cpu_time = dom.info()
+    state_code, maxmem, mem, nvcpus, cpu_time = dom.info() if info is None else info
     state = DomainState.from_libvirt(state_code)
     active = state.active
     if listed is not None:

@@ -5,13 +5,16 @@ domain for info, block and interface counters (readings.py), with calls spread o
 small thread pool when one thread is too slow. Domains the bulk call leaves without CPU
 figures while running are completed through the per-domain path. Unwatched domains'
 I/O counters, and paused and inactive domains, are read in turn, not every pass (see
-Sampler); each sample says when its I/O counters were read (`io_at`).
+Sampler); each sample says when its I/O counters were read (`io_at`). On a local Xen
+Dom0, one libxenstat read per pass gives every running domain's CPU time, memory, vCPUs
+and state in place of an `info()` call each.
 All functions here block: run them in a worker thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -21,14 +24,19 @@ from xentui.backend.libvirt.capabilities import BULK_ALL
 from xentui.backend.libvirt.readings import (
     VANISHED,
     DeviceCache,
+    Info,
     Listed,
     held_paused,
     relisted,
     sample_from_bulk,
     sample_one,
+    xen_info,
 )
 from xentui.backend.models import DomainSample, DomainState
 from xentui.backend.xen_io import XenLocalIo
+from xentui.backend.xenstat import XenDomainStat, XenStat
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DeviceCache", "Sampler", "sample_from_bulk", "sample_one"]
 
@@ -63,12 +71,13 @@ class Sampler:
     """Reads every domain of one connection, by the best path the driver offers.
 
     Per pass: one domain listing, `info()` of every running domain (CPU, state and memory
-    exact every pass), I/O counters of the watched domains and, in turn, of the others
-    (`turn_period`). A domain the listing shows inactive, and that was inactive before,
-    keeps its configuration figures until its turn comes; so does a paused one (its
-    vCPUs do not run), except that a pass after a domain event, or after the listing
-    changed, reads every paused domain. Calls run on one thread while that is quick
-    enough (SERIAL_SHARE of the interval), else spread over the pool.
+    exact every pass; on a local Xen host one libxenstat read serves them instead), I/O
+    counters of the watched domains and, in turn, of the others (`turn_period`). A
+    domain the listing shows inactive, and that was inactive before, keeps its
+    configuration figures until its turn comes; so does a paused one (its vCPUs do not
+    run), except that a pass after a domain event, or after the listing changed, reads
+    every paused domain. Calls run on one thread while that is quick enough
+    (SERIAL_SHARE of the interval), else spread over the pool.
     """
 
     def __init__(
@@ -104,6 +113,11 @@ class Sampler:
         self._parallel_left = 0
         self.local_io: XenLocalIo | None = None
         """Dom0's own I/O counters (a local Xen host): every domain's, every pass."""
+        self.xen_stat: XenStat | None = None
+        """libxenstat on a local Xen host: every domain's CPU, memory, vCPUs and state in
+        one read per pass (the host owns and closes it; a failed read drops it here)."""
+        self._xen: dict[int, XenDomainStat] = {}
+        """This pass's libxenstat snapshot, by domain id ({}: none)."""
         self.answered_at = 0.0
         """When the newest domain read of a pass began (monotonic): the daemon answers."""
         self._held: list[Listed] = []
@@ -175,16 +189,45 @@ class Sampler:
                         and not self._changed):
                     return held_paused(last, listed.name, persistent)
             due = due or self.local_io is not None  # Dom0's own I/O counters cost no call
+            info = self._xen_info(listed, last) if self._xen else None
             sample = sample_one(listed.dom, self.devices, persistent=persistent,
                                 carry=None if due else last, local=self.local_io,
-                                listed=listed)
-            self.answered_at = sample.at
+                                listed=listed, info=info)
+            if info is None:
+                self.answered_at = sample.at
             return sample
         except libvirt.libvirtError as err:
             if err.get_error_code() in VANISHED:
                 self.relist = True
                 return None
             raise
+
+    def _xen_info(self, listed: Listed, last: DomainSample | None) -> Info | None:
+        """The domain's `info()` figures from this pass's libxenstat snapshot: for an
+        instance running when listed, read before (its maximum memory is libvirt's, held
+        from that first reading), under the same id and name in the snapshot; else None
+        (ask `info()`: a domain started after the read is not in it)."""
+        dom_id = listed.id
+        if dom_id is None or last is None or last.id != dom_id or last.maxmem_kib is None:
+            return None
+        stat = self._xen.get(dom_id)
+        if stat is None or stat.name != listed.name:
+            return None
+        return xen_info(stat, last.maxmem_kib)
+
+    def _read_xen(self) -> dict[int, XenDomainStat]:
+        """Every domain's libxenstat figures now; {} without the library. A failed read
+        is logged and ends its use: the libvirt calls read every domain from then on."""
+        stat = self.xen_stat
+        if stat is None:
+            return {}
+        try:
+            return stat.read()
+        except Exception as err:  # any failure of the library: libvirt stays the source
+            log.warning("libxenstat read failed (%s): reading CPU and memory through "
+                        "libvirt from now on", err)
+            self.xen_stat = None
+            return {}
 
     def _share(self, listed: list[Listed]) -> list[DomainSample | None]:
         return [self._one(entry) for entry in listed]
@@ -217,6 +260,7 @@ class Sampler:
         self.passes += 1
         prune = self.bulk
         if self.bulk:
+            self._xen = {}
             samples = self._read_bulk()
             flag = libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT
             transient = {d.UUIDString() for d in self.conn.listAllDomains(flag)}
@@ -230,13 +274,22 @@ class Sampler:
                 self._learn_persistence([entry.uuid for entry in listed])
             if self.local_io is not None:
                 self.local_io.refresh()
+            self._xen = self._read_xen()
             samples = self._per_domain(listed)
-            self.last_path = "per-domain" if self.local_io is None else "per-domain, Dom0 I/O"
+            self.last_path = self._path_label()
             prune = relisted  # a held listing holds the same instances (a handle keeps its id)
         if prune:
             self.devices.keep_only((s.uuid, s.id) for s in samples)
         self._last = {s.uuid: s for s in samples}
         return samples
+
+    def _path_label(self) -> str:
+        """The per-domain path as the header names it: which of Dom0's own sources
+        served this pass."""
+        local = ["Dom0 I/O"] if self.local_io is not None else []
+        if self._xen:
+            local.append("xenstat")
+        return "per-domain, " + " + ".join(local) if local else "per-domain"
 
     def _read_bulk(self) -> list[DomainSample]:
         at = time.monotonic()
