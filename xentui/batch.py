@@ -184,6 +184,8 @@ async def run_batch(
             if isinstance(rec, PassResult):
                 reached.add(rec.host_id)
                 unreachable.discard(rec.host_id)
+                if rec.notice:
+                    tell(rec.host_id, rec.notice)
                 if iterations is None or passes[rec.host_id] < iterations:
                     formatter.write(rec)
                     passes[rec.host_id] += 1

@@ -139,8 +139,7 @@ def test_snapshot_replaces_info_for_the_domains_it_covers(
 
 
 def test_failed_read_falls_back_to_libvirt(conn: libvirt.virConnect,
-                                           monkeypatch: pytest.MonkeyPatch,
-                                           caplog: pytest.LogCaptureFixture) -> None:
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeXenStat(conn)
     calls = info_calls(monkeypatch)
     with ThreadPoolExecutor(2) as pool:
@@ -150,16 +149,19 @@ def test_failed_read_falls_back_to_libvirt(conn: libvirt.virConnect,
         sampler.read()
         assert sampler.last_path == "per-domain, xenstat"
         assert sum(calls.values()) < 2 * len(conn.listAllDomains(0))
+        assert sampler.notice == ""
         fake.fail = True
         calls.clear()
+        notices = []
         for _ in range(3):
             samples = sampler.read()
             assert sampler.last_path == "per-domain"
             assert calls == Counter(s.name for s in samples)
             calls.clear()
+            notices.append(sampler.notice)
+            sampler.notice = ""  # as the host does when it hands the word on
     assert len(fake.threads) == 3  # the failed read was the last one asked for
-    warnings = [r for r in caplog.records if "libxenstat" in r.getMessage()]
-    assert len(warnings) == 1
+    assert "libxenstat read failed" in notices[0] and notices[1:] == ["", ""]
 
 
 async def test_local_xen_host_wires_and_releases_the_reader(
@@ -194,6 +196,10 @@ async def test_local_xen_host_wires_and_releases_the_reader(
         await host.connect()
         assert len(readers) == 2 and not readers[1].closed
         assert (await host.sample()).path == "per-domain, Dom0 I/O + xenstat"
+        readers[1].fail = True  # the pass that gives the library up says so, once
+        failed, after = await host.sample(), await host.sample()
+        assert failed.path == after.path == "per-domain, Dom0 I/O"
+        assert "libxenstat read failed" in failed.notice and after.notice == ""
     finally:
         await host.close()
         conn.close()

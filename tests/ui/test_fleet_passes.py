@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.support.pilot_helpers import until
+from tests.support.pilot_helpers import log_lines, until
 from xentui.config import Settings
 from xentui.demo.host import demo_fleet
 from xentui.ui.app import XentuiApp
@@ -94,3 +94,25 @@ async def test_a_burst_whose_rows_move_is_sorted_once_for_every_host() -> None:
         names = [table.figures[ref].name for ref in table._order]
         for n in range(len(hosts)):
             assert f"aaa-moved-{n}" in names
+
+
+async def test_a_passs_notice_is_logged_with_its_host() -> None:
+    """A reading path given up in a pass (a failed libxenstat read) is a warning in the
+    log, naming the host in a fleet; its text is data, not markup."""
+    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
+                    live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        hosts = list(app.fleet.hosts.values())
+        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
+        host = hosts[1]
+        assert host.last is not None
+        text = "libxenstat read failed ([b]x): CPU and memory are read through libvirt"
+        host.last = replace(host.last, notice=text)  # type: ignore[misc]
+        app._record(host.last)
+        bare = text.replace(" ", "")  # the pane's wrapped lines join without a space
+
+        def logged() -> list[str]:
+            return [ln for ln in log_lines(app) if bare in ln.replace(" ", "")]
+
+        await until(pilot, lambda: bool(logged()), 5.0, "the notice")
+        assert len(logged()) == 1 and "WARN" in logged()[0] and host.id in logged()[0]

@@ -243,6 +243,8 @@ class PassResult:
     host_id: str = ""
     at: float = 0.0
     """Monotonic time at the start of the pass (every sample in it was read later)."""
+    notice: str = ""
+    """A one-off word for the log from this pass (a reading path given up), or ''."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -307,6 +307,9 @@ class XentuiApp(BulkActionsApp, MigrationApp):
             screen.perf.refresh_graphs()
         screen.bindings_changed()
         for result in results:
+            if result.notice:
+                where = f"{result.host_id}: " if self.several else ""
+                self.report("warn", where + result.notice)
             interval = self.fleet.hosts[result.host_id].interval
             if result.took_s > interval:
                 where = f" on {result.host_id}" if self.several else ""

@@ -310,7 +310,9 @@ class LibvirtHost:
         figures = {s.uuid: self._figures(s, held=held) for s in samples}
         self._prev = {s.uuid: s for s in samples}
         took = time.perf_counter() - t0
-        result = PassResult(info, figures, wall, took, sampler.last_path, self.id, started)
+        notice, sampler.notice = sampler.notice, ""
+        result = PassResult(info, figures, wall, took, sampler.last_path, self.id, started,
+                            notice)
         self.last = result
         self.history.record(wall, figures)
         return result

@@ -14,7 +14,6 @@ All functions here block: run them in a worker thread.
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -35,8 +34,6 @@ from xentui.backend.libvirt.readings import (
 from xentui.backend.models import DomainSample, DomainState
 from xentui.backend.xen_io import XenLocalIo
 from xentui.backend.xenstat import XenDomainStat, XenStat
-
-log = logging.getLogger(__name__)
 
 __all__ = ["DeviceCache", "Sampler", "sample_from_bulk", "sample_one"]
 
@@ -116,6 +113,8 @@ class Sampler:
         self.xen_stat: XenStat | None = None
         """libxenstat on a local Xen host: every domain's CPU, memory, vCPUs and state in
         one read per pass (the host owns and closes it; a failed read drops it here)."""
+        self.notice = ""
+        """A word for the log from the last pass (the host hands it on once), or ''."""
         self._xen: dict[int, XenDomainStat] = {}
         """This pass's libxenstat snapshot, by domain id ({}: none)."""
         self.answered_at = 0.0
@@ -224,8 +223,8 @@ class Sampler:
         try:
             return stat.read()
         except Exception as err:  # any failure of the library: libvirt stays the source
-            log.warning("libxenstat read failed (%s): reading CPU and memory through "
-                        "libvirt from now on", err)
+            self.notice = (f"libxenstat read failed ({' '.join(str(err).split())}): CPU and "
+                           "memory are read through libvirt from now on")
             self.xen_stat = None
             return {}
 
