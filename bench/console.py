@@ -268,7 +268,7 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
 
     from xentui.config import Settings
     from xentui.demo import demo_uri, synthetic_node
-    from xentui.ui.app import make_app
+    from xentui.ui.launch import make_app
 
     proc = psutil.Process()
     counter = CallCounter()

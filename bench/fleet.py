@@ -101,7 +101,7 @@ def _cpu(procs: list[psutil.Process]) -> float:
 async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
     from xentui.backend.models import PassResult
     from xentui.config import HostEntry, Settings
-    from xentui.ui.app import make_app
+    from xentui.ui.launch import make_app
 
     entries = [HostEntry(f"h{i:02d}", u) for i, u in enumerate(uris)]
     app = make_app(entries, settings=Settings(interval=INTERVAL), log_to_file=False)

@@ -163,7 +163,7 @@ async def probe(n: int, seconds: float, sample: bool, top: int) -> None:
     from xentui.config import Settings
     from xentui.demo import demo_uri, synthetic_node
     from xentui.gcpolicy import tune_collector
-    from xentui.ui.app import make_app
+    from xentui.ui.launch import make_app
 
     tune_collector()
     with tempfile.TemporaryDirectory(prefix="xentui-probe-") as tmp:

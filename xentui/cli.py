@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.close()
             return EXIT_OK
     from xentui.gcpolicy import tune_collector
-    from xentui.ui.app import run_console
+    from xentui.ui.launch import run_console
 
     tune_collector()  # a process-wide policy, so here, once: see xentui/gcpolicy.py
     return run_console(opts)

@@ -108,7 +108,7 @@ def test_permission_denied_batch_and_console(daemon: PrivateDaemon, tmp_path: Pa
     assert res.stderr.count("\n") == 1 and "Permission denied" in res.stderr
     assert "Traceback" not in res.stderr
 
-    code = ("import sys; from xentui.config import Settings; from xentui.ui.app import make_app;"
+    code = ("import sys; from xentui.config import Settings; from xentui.ui.launch import make_app;"
             "make_app(sys.argv[1], settings=Settings(interval=0.5)).run(headless=True)")
     proc = subprocess.Popen([*prefix, sys.executable, "-c", code, daemon.uri], cwd=ROOT, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

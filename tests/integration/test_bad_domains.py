@@ -34,7 +34,8 @@ from xentui.backend.libvirt import lifecycle
 from xentui.config import Settings
 from xentui.demo import demo_uri, synthetic_node
 from xentui.ui import format as fmt
-from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.app import XentuiApp
+from xentui.ui.launch import make_app
 from xentui.ui.screens.confirm import ConfirmScreen, TypeNameScreen
 from xentui.ui.screens.help import HelpScreen
 

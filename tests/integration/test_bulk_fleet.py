@@ -24,7 +24,8 @@ from tests.support.pilot_helpers import (  # noqa: F401
     wait_for,
 )
 from xentui.config import HostEntry, Settings
-from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.app import XentuiApp
+from xentui.ui.launch import make_app
 from xentui.ui.widgets.domain_table import DomainTable
 
 pytestmark = pytest.mark.integration

@@ -37,7 +37,7 @@ from tests.support.pilot_helpers import (
 from xentui.backend.libvirt.connection import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S
 from xentui.backend.models import LinkState, LinkStatus
 from xentui.config import Settings
-from xentui.ui.app import make_app
+from xentui.ui.launch import make_app
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,7 @@ from xentui.backend.errors import ConsoleBusy, Unsupported
 from xentui.backend.libvirt.console import NO_DEVICE_REASON
 from xentui.backend.libvirt.host import LibvirtHost
 from xentui.config import Settings
-from xentui.ui.app import make_app
+from xentui.ui.launch import make_app
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from tests.support.pilot_helpers import Stopwatch, private_state, until  # noqa:
 from xentui.backend.libvirt.connection import KEEPALIVE_COUNT, KEEPALIVE_INTERVAL_S
 from xentui.backend.models import ZERO_UUID, DomainRef, PassResult
 from xentui.config import HostEntry, Settings
-from xentui.ui.app import make_app
+from xentui.ui.launch import make_app
 from xentui.ui.widgets.hosts_pane import HostsPane
 
 pytestmark = pytest.mark.integration

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADLESS = """\
 import sys
 from xentui.config import Settings
-from xentui.ui.app import make_app
+from xentui.ui.launch import make_app
 app = make_app(sys.argv[1], settings=Settings(interval=0.5))
 assert app.logfile is not None
 app.logfile.max_bytes = int(sys.argv[2])

@@ -23,7 +23,7 @@ from xentui.backend.errors import Unsupported
 from xentui.backend.libvirt.host import LibvirtHost
 from xentui.backend.models import DomainKind, DomainState
 from xentui.config import HostEntry, Settings
-from xentui.ui.app import make_app
+from xentui.ui.launch import make_app
 
 pytestmark = pytest.mark.integration
 

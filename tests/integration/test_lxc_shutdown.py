@@ -31,7 +31,7 @@ from xentui.backend.actions import SHUTDOWN_IGNORED_HINT
 from xentui.backend.libvirt.host import LibvirtHost
 from xentui.backend.models import DomainKind
 from xentui.config import Settings
-from xentui.ui.app import make_app
+from xentui.ui.launch import make_app
 
 pytestmark = pytest.mark.integration
 

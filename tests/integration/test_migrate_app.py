@@ -14,7 +14,7 @@ from tests.support import migration_rig
 from tests.support.migration_rig import MigrationRig
 from tests.support.pilot_helpers import Stopwatch, asking, private_state, until  # noqa: F401
 from xentui.config import HostEntry, Settings
-from xentui.ui.app import make_app
+from xentui.ui.launch import make_app
 from xentui.ui.screens.migrate import MigrateScreen
 
 pytestmark = pytest.mark.integration

@@ -20,7 +20,8 @@ from tests.support.migration_rig import MigrationRig
 from tests.support.pilot_helpers import asking, log_has, private_state, until  # noqa: F401
 from xentui.backend.models import DomainRef
 from xentui.config import HostEntry, Settings
-from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.app import XentuiApp
+from xentui.ui.launch import make_app
 from xentui.ui.messages import ActionDone, MigrationProgressed
 from xentui.ui.migration import NO_MIGRATION_REASON
 from xentui.ui.screens.migrate import MigrateScreen

@@ -16,7 +16,7 @@ from tests.support.daemons import PrivateDaemon
 from tests.support.pilot_helpers import asking, private_state, until  # noqa: F401
 from xentui.backend.models import DomainRef
 from xentui.config import HostEntry, Settings
-from xentui.ui.app import make_app
+from xentui.ui.launch import make_app
 from xentui.ui.messages import ActionDone
 from xentui.ui.screens.migrate import MigrateScreen
 from xentui.ui.widgets.migration_line import MigrationLine

@@ -22,7 +22,8 @@ from tests.support.pilot_helpers import (
     virsh,
 )
 from xentui.config import Settings
-from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.app import XentuiApp
+from xentui.ui.launch import make_app
 from xentui.ui.screens.confirm import ConfirmScreen
 
 pytestmark = pytest.mark.integration

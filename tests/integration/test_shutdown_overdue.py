@@ -8,7 +8,7 @@ import pytest
 from tests.support.daemons import TinyGuests
 from tests.support.pilot_helpers import asking, select, until
 from xentui.config import Settings
-from xentui.ui.app import make_app
+from xentui.ui.launch import make_app
 
 pytestmark = pytest.mark.integration
 

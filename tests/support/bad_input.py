@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 from xentui.config import Settings
 from xentui.demo import guest_xml
-from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.app import XentuiApp
+from xentui.ui.launch import make_app
 
 
 def app_on(uri: str, **kw: object) -> XentuiApp:

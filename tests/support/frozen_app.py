@@ -16,7 +16,8 @@ import pytest
 from xentui.backend.libvirt.host import LibvirtHost
 from xentui.config import DEFAULT_COLUMNS, Settings
 from xentui.demo import demo_uri, node_path
-from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.app import XentuiApp
+from xentui.ui.launch import make_app
 
 SHOWN_URI = "test:///tmp/xentui-snapshot/node.xml"
 """The URI the header shows, whatever private copy of the node is opened."""

@@ -12,7 +12,8 @@ from tests.support import daemons
 from tests.support.daemons import PrivateDaemon
 from tests.support.demo_on_daemon import populate
 from xentui.config import Settings
-from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.app import XentuiApp
+from xentui.ui.launch import make_app
 
 
 @pytest.fixture(autouse=True)

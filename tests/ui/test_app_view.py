@@ -190,7 +190,7 @@ async def test_bad_settings_fall_back_with_a_message(demo_daemon, tmp_path: Path
     cfg = tmp_path / "config" / "xentui"
     cfg.mkdir(parents=True)
     (cfg / "config.toml").write_text('interval = "fast"\ncolour = 3\nsort = "cpu"\n')
-    from xentui.ui.app import make_app
+    from xentui.ui.launch import make_app
 
     app = make_app(demo_daemon[0].uri, log_to_file=False)
     async with app.run_test(size=(140, 40)) as pilot:
@@ -205,7 +205,7 @@ async def test_keymap_override_and_clash(demo_daemon, observer, tmp_path: Path) 
     cfg = tmp_path / "config" / "xentui"
     cfg.mkdir(parents=True)
     (cfg / "config.toml").write_text('[keymap]\ndetail = "o"\nstart = "q"\n')
-    from xentui.ui.app import make_app
+    from xentui.ui.launch import make_app
 
     app = make_app(demo_daemon[0].uri, log_to_file=False)
     async with app.run_test(size=(140, 40)) as pilot:

@@ -4,6 +4,7 @@ replaces it, however old."""
 
 from __future__ import annotations
 
+from tests.unit.fleet_records import UUID, result
 from xentui.backend.fleet import _Book
 from xentui.backend.models import (
     DomainFigures,
@@ -11,12 +12,8 @@ from xentui.backend.models import (
     DomainRates,
     DomainSample,
     DomainState,
-    HostInfo,
-    PassResult,
 )
 
-INFO = HostInfo("u", "h", "Xen", "4.17", "9.0", 4, 2000, "cpu", 1 << 24)
-UUID = "11111111-2222-3333-4444-555555555555"
 OTHER = "99999999-2222-3333-4444-555555555555"
 
 
@@ -34,9 +31,6 @@ def listed(state: DomainState, at: float, uuid: str = UUID) -> DomainFigures:
 def listing(at: float, *figs: DomainFigures) -> DomainListing:
     return DomainListing("h", {f.uuid: f for f in figs}, at)
 
-
-def result(at: float, *figs: DomainFigures) -> PassResult:
-    return PassResult(INFO, {f.uuid: f for f in figs}, 0.0, 0.1, "per-domain", "h", at)
 
 
 def test_a_listing_shows_rows_that_no_reading_holds() -> None:

@@ -6,27 +6,21 @@ from __future__ import annotations
 import asyncio
 from itertools import pairwise
 
+from tests.unit.fleet_records import UUID, result
 from xentui.backend.fleet import _Book
 from xentui.backend.models import (
     DomainFigures,
     DomainRates,
     DomainSample,
     DomainState,
-    HostInfo,
     PassResult,
 )
 from xentui.demo.host import demo_fleet
-
-INFO = HostInfo("u", "h", "Xen", "4.17", "9.0", 4, 2000, "cpu", 1 << 24)
-UUID = "11111111-2222-3333-4444-555555555555"
 
 
 def fig(state: DomainState, at: float, uuid: str = UUID) -> DomainFigures:
     return DomainFigures(DomainSample(uuid, "g", 1, state, at=at), DomainRates(), host="h")
 
-
-def result(at: float, *figs: DomainFigures) -> PassResult:
-    return PassResult(INFO, {f.uuid: f for f in figs}, 0.0, 0.1, "per-domain", "h", at)
 
 
 def test_a_pass_read_before_an_event_keeps_the_events_state() -> None:

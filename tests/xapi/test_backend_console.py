@@ -12,7 +12,8 @@ from tests.support.pilot_helpers import asking, ready, until
 from tests.xapi.backend_rig import Pool
 from xentui.config import DEFAULT_COLUMNS, HostEntry, Settings
 from xentui.ui import format as fmt
-from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.app import XentuiApp
+from xentui.ui.launch import make_app
 from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.widgets.hosts_pane import MEMBER_SEP, HostsPane
 

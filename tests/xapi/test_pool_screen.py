@@ -14,7 +14,8 @@ from tests.support.pilot_helpers import ready, until
 from tests.xapi.backend_rig import Pool
 from xentui.config import Settings
 from xentui.ui import format as fmt
-from xentui.ui.app import XentuiApp, make_app
+from xentui.ui.app import XentuiApp
+from xentui.ui.launch import make_app
 from xentui.ui.widgets.hosts_pane import HostsPane
 
 SNAPSHOT_COLUMNS = ("name", "state", "vcpus", "mem")

@@ -337,15 +337,17 @@ class Fleet:
             self._shares[host_id] = share = self._share(host_id)
             host.watch(self._watched[host_id], share)
 
-    def _share(self, host_id: str) -> float:
-        """The host's part of the domains the fleet knows (1.0 while none is known)."""
-        total = sum(len(book.domains) for book in self._books.values())
+    def _share(self, host_id: str, total: int | None = None) -> float:
+        """The host's part of the `total` domains the fleet knows (1.0 while none is)."""
+        if total is None:
+            total = sum(len(book.domains) for book in self._books.values())
         return len(self._books[host_id].domains) / total if total else 1.0
 
     def _tell_shares(self) -> None:
         """Re-tell the watched hosts whose part of the fleet moved by over SHARE_SLACK."""
+        total = sum(len(book.domains) for book in self._books.values())
         for host_id, told in self._shares.items():
-            share = self._share(host_id)
+            share = self._share(host_id, total)
             if abs(share - told) > SHARE_SLACK * told:
                 self._shares[host_id] = share
                 self.hosts[host_id].watch(self._watched[host_id], share)
