@@ -157,7 +157,7 @@ def profile_only(target: str) -> Any:
     return prof
 
 
-async def probe(n: int, seconds: float, sample: bool, top: int) -> None:
+async def probe(n: int, seconds: float, sample: bool, top: int, whole: Any = None) -> None:
     from textual._compositor import CompositorUpdate
 
     from xentui.config import Settings
@@ -204,7 +204,11 @@ async def probe(n: int, seconds: float, sample: bool, top: int) -> None:
             sampler = Sampler(main_id) if sample else None
             if sampler is not None:
                 sampler.start()
+            if whole is not None:
+                whole.enable()
             await window("passes")
+            if whole is not None:
+                whole.disable()
             if sampler is not None:
                 sampler.stop()
             for task in app.fleet._tasks.values():
@@ -227,9 +231,15 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--profile",
                     help="cProfile one method only, e.g. textual.screen.Screen._compositor_refresh")
+    ap.add_argument("--profile-window", action="store_true",
+                    help="cProfile the main thread over the whole passes window (CPU time)")
     args = ap.parse_args()
     prof = profile_only(args.profile) if args.profile else None
-    asyncio.run(probe(args.n, args.seconds, args.sample, args.top))
+    if args.profile_window:
+        import cProfile
+        prof = cProfile.Profile(time.thread_time)
+    asyncio.run(probe(args.n, args.seconds, args.sample, args.top,
+                      prof if args.profile_window else None))
     if prof is not None:
         import pstats
         pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)

@@ -191,3 +191,42 @@ def test_layout_shows_labels_literally() -> None:
     lines = layout(Text("[b]evil ünïcode & co"), [plot], [0.0], 40, 5)
     assert lines[0].plain == "[b]evil ünïcode & co"
     assert lines[1].plain.startswith("[b]x\\x1b")
+
+
+def test_buckets_are_fixed_slots_of_passes() -> None:
+    """A long history moves its bucketed columns only when the newest bucket is full:
+    in between, a pass changes the newest column (and the oldest, part-shown one) only."""
+    import random
+
+    rng = random.Random(7)
+    stream = [rng.uniform(0.0, 100.0) for _ in range(400)]
+    n, width = 100, 10
+    before = resample(stream[:n], width, 0)
+    moved = still = 0
+    for first in range(1, 300):
+        cols = resample(stream[first:first + n], width, first)
+        assert len(cols) == width
+        if (first + n - 1) % (n // width) == 0:  # the newest pass opened a new bucket
+            assert cols[1:-1] == before[2:]
+            moved += 1
+        else:
+            assert cols[1:-1] == before[1:-1]
+            still += 1
+        before = cols
+    assert moved and still > moved
+
+
+def test_a_spike_keeps_its_column_until_the_buckets_move() -> None:
+    spike = 58  # a pass number; buckets of ten passes, the newest of passes 100..109
+    stream = [50.0 if p == spike else 1.0 for p in range(120)]
+    for first in range(3, 11):  # newest pass 102..109: the same buckets
+        assert resample(stream[first:first + 100], 10, first).index(50.0) == 4
+    assert resample(stream[11:111], 10, 11).index(50.0) == 3  # pass 110 opened one
+
+
+def test_time_axis_under_buckets_moves_with_them() -> None:
+    times = [1000.0 + i for i in range(601)]
+    axis = time_axis(times, 601, 38)
+    assert axis.startswith("-10m") and axis.endswith("now")
+    later = [t + 1.0 for t in times]
+    assert time_axis(later, 601, 38) == axis

@@ -38,6 +38,9 @@ class Series:
 
     times: list[float]
     values: list[float]
+    first: int = 0
+    """The pass number of the first value, counted from the host's first pass (graphs
+    bucket values by it, so a bucket holds the same passes from one pass to the next)."""
 
     def known(self) -> list[float]:
         return [v for v in self.values if v == v]  # NaN is the one value unequal to itself
@@ -79,6 +82,11 @@ class History:
     def __len__(self) -> int:
         return min(self._passes, self.capacity)
 
+    @property
+    def passes(self) -> int:
+        """Passes recorded since the history began (the oldest held is `passes - len`)."""
+        return self._passes
+
     def domains(self) -> Iterable[str]:
         return self._rings.keys()
 
@@ -113,8 +121,9 @@ class History:
         """A domain's metric over the history (empty if the domain is unknown)."""
         order = self._order()
         times = [self._times[i] for i in order]
+        first = self._passes - len(order)
         ring = self._rings.get(uuid)
         if ring is None:
-            return Series(times, [NAN] * len(order))
+            return Series(times, [NAN] * len(order), first)
         base = METRICS.index(metric) * self.capacity
-        return Series(times, [ring[base + i] for i in order])
+        return Series(times, [ring[base + i] for i in order], first)

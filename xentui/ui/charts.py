@@ -31,9 +31,20 @@ def _finite(v: float) -> bool:
     return not (math.isnan(v) or math.isinf(v))
 
 
-def resample(values: Sequence[float], width: int) -> list[float]:
+def slot_size(n: int, width: int) -> int:
+    """Values per column when `n` values are drawn in `width` columns (1: one each)."""
+    return 1 if n <= width or width <= 0 else -(-n // width)
+
+
+def resample(values: Sequence[float], width: int, first: int = 0) -> list[float]:
     """`width` columns, newest at the right: short input is padded on the left with NaN,
-    long input is bucketed keeping each bucket's peak (a spike never disappears)."""
+    long input is bucketed keeping each bucket's peak (a spike never disappears).
+
+    Buckets are fixed slots of pass numbers (`first` is the first value's): a pass
+    joins the newest column until it is full, and only then does the graph move one
+    column left. Buckets counted from the oldest value would all move on every pass,
+    redrawing every row and letting a spike jump from column to column.
+    """
     if width <= 0:
         return []
     # v - v is 0.0 for finite values only (NaN for NaN and the infinities)
@@ -41,9 +52,15 @@ def resample(values: Sequence[float], width: int) -> list[float]:
     n = len(clean)
     if n <= width:
         return [NAN] * (width - n) + clean
+    k = slot_size(n, width)
+    base = (first + n - 1) // k - width + 1  # the slot of column 0
     # gaps sink below every value so that a bucket's max is its peak (-inf: all gaps)
     sunk = [v if v == v else _GAP for v in clean]
-    peaks = [max(sunk[i * n // width : (i + 1) * n // width]) for i in range(width)]
+    peaks = []
+    for col in range(width):
+        lo = max(0, (base + col) * k - first)
+        hi = min(n, (base + col + 1) * k - first)
+        peaks.append(max(sunk[lo:hi]) if lo < hi else _GAP)
     return [NAN if v == _GAP else v for v in peaks]
 
 
@@ -54,6 +71,7 @@ def render_graph(
     *,
     ascii: bool = False,
     vmax: float | None = None,
+    first: int = 0,
 ) -> list[str]:
     """An area chart as `height` strings of exactly `width` characters, top row first.
 
@@ -64,7 +82,7 @@ def render_graph(
     width, height = max(0, width), max(0, height)
     if height == 0:
         return []
-    cols = resample(values, width)
+    cols = resample(values, width, first)
     known = [v for v in cols if v == v]
     top = vmax if vmax is not None and _finite(vmax) and vmax > 0 else max(known, default=0.0)
     if top <= 0:
@@ -101,7 +119,9 @@ def _columns(glyphs: str, height: int) -> Callable[[int], str]:
 
 
 def time_axis(times: Sequence[float], n_values: int, width: int) -> str:
-    """A `width`-wide axis under a graph of `n_values` points: '-10m    -5m     now'."""
+    """A `width`-wide axis under a graph of `n_values` points: '-10m    -5m     now'.
+    Under a graph of buckets (see `resample`) a label is the age of its column's
+    bucket, which moves only when the buckets do."""
     if width <= 0:
         return ""
     cells = [" "] * width
@@ -112,10 +132,13 @@ def time_axis(times: Sequence[float], n_values: int, width: int) -> str:
         return "".join(cells)
     now = times[-1]
     start = width - n if n <= width else 0
+    k = slot_size(n, width)
+    step = (now - times[-n]) / (n - 1)
 
-    def time_at(col: int) -> float:
-        idx = col - start if n <= width else col * n // width
-        return times[len(times) - n + min(max(idx, 0), n - 1)]
+    def age(col: int) -> float:
+        if k > 1:
+            return (width - col) * k * step
+        return now - times[len(times) - n + min(max(col - start, 0), n - 1)]
 
     def place(col: int, label: str) -> None:
         lo, hi = col, col + len(label)
@@ -123,10 +146,10 @@ def time_axis(times: Sequence[float], n_values: int, width: int) -> str:
             return
         cells[lo:hi] = label
 
-    place(start, "-" + fmt.span(now - time_at(start)))
+    place(start, "-" + fmt.span(age(start)))
     mid = start + (width - start) // 2
     if mid - start >= 8:
-        label = "-" + fmt.span(now - time_at(mid))
+        label = "-" + fmt.span(age(mid))
         place(mid - len(label) // 2, label)
     return "".join(cells)
 
@@ -262,7 +285,8 @@ def layout(
 
 
 def _full_block(plot: Plot, width: int, rows: int, label_w: int, ascii: bool) -> list[Text]:
-    graph = render_graph(plot.series.values, width, rows, ascii=ascii, vmax=plot.vmax)
+    graph = render_graph(plot.series.values, width, rows, ascii=ascii, vmax=plot.vmax,
+                         first=plot.series.first)
     return [_stats_header(plot, width, label_w)] + [Text(g, style=plot.style) for g in graph]
 
 
@@ -271,5 +295,6 @@ def _spark_line(plot: Plot, width: int, label_w: int, head_w: int, ascii: bool) 
     head.truncate(label_w, overflow="crop", pad=True)
     head.append(" " + plot.show(plot.figures().current))
     head.truncate(head_w, overflow="crop", pad=True)
-    graph = render_graph(plot.series.values, width - head_w, 1, ascii=ascii, vmax=plot.vmax)
+    graph = render_graph(plot.series.values, width - head_w, 1, ascii=ascii, vmax=plot.vmax,
+                         first=plot.series.first)
     return head + Text(graph[0] if graph else "", style=plot.style)

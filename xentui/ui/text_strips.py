@@ -27,9 +27,16 @@ class TextStrips:
     def strip(self, widget: Widget, text: Text, width: int, console: Console) -> Strip:
         """`text` drawn in `width` cells, exactly as `Visual.to_strips` draws it (the
         segments, their styles and their offsets); text selection takes Textual's path."""
+        fast = self.fast(widget, text, width, console)
+        return fast if fast is not None else self._slow(widget, text, width)
+
+    def fast(self, widget: Widget, text: Text, width: int, console: Console,
+             y: int = 0) -> Strip | None:
+        """`text` as line `y` of a widget's text, drawn as Textual draws it; None where
+        Textual's own path is needed (text selection, a line cut to `width`, nothing)."""
         visual_style = widget.visual_style
         if widget.text_selection is not None or "\n" in text.plain:
-            return self._slow(widget, text, width)
+            return None
         if visual_style is not self._key:
             self._styles.clear()
             self._key = visual_style
@@ -46,10 +53,10 @@ class TextStrips:
             if resolved is None:
                 resolved = self._resolve(widget, style)
                 self._styles[style] = resolved
-            out.append(Segment(seg.text, resolved + Style.from_meta({"offset": (x, 0)})))
+            out.append(Segment(seg.text, resolved + Style.from_meta({"offset": (x, y)})))
             x += seg.cell_length
         if not out or x > width:  # nothing drawn, or Textual would crop it: its path
-            return self._slow(widget, text, width)
+            return None
         return Strip(out, x)
 
     def _resolve(self, widget: Widget, style: Style) -> Style:

@@ -67,7 +67,7 @@ def host_plots(history: History, names: dict[str, str], top: int = 5) -> list[Pl
     for i in range(len(times)):
         known = [s.values[i] for s in all_cpu.values() if not math.isnan(s.values[i])]
         total.append(sum(known) if known else NAN)
-    total_series = Series(times, total)
+    total_series = Series(times, total, history.passes - len(times))
     ranked = sorted(all_cpu.items(), key=lambda kv: (-_recent_cpu(kv[1]), names.get(kv[0], kv[0])))
     busiest = [(u, s) for u, s in ranked if s.current is not None][: max(0, top)]
     sm = {u: Summary.of(s) for u, s in busiest}
@@ -196,8 +196,7 @@ class PerformanceView(Widget):
         h = self._history
         if h is None:
             return (None,)
-        times = h.times()
-        return (id(h), self._mode, self._uuid, self._top, len(times), times[-1] if times else 0.0)
+        return (id(h), self._mode, self._uuid, self._top, h.passes)
 
     def render(self) -> Text:
         """The pane as one Text (what render_line draws line by line)."""

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from xentui.backend.api import HostBackend
 from xentui.backend.models import LinkState, LinkStatus, PassResult
 from xentui.ui import format as fmt
 from xentui.ui.cell_diff import multiline_spans
+from xentui.ui.text_strips import TextStrips
 
 _LINK_STYLE = {
     LinkState.CONNECTED: "green",
@@ -106,6 +109,11 @@ class HostBar(Widget):
         super().__init__(id=id)
         self._sums: dict[str, tuple[PassResult, HostSums]] = {}
         self._text: Text | None = None
+        self._lines: list[Text] = []
+        """`_text` split into its lines (what `render_line` draws)."""
+        self._whole: tuple[object, list[Strip]] | None = None
+        """`_text` drawn whole by Textual for a size and look (for lines cut to the width)."""
+        self._text_strips = TextStrips()
 
     def show(
         self,
@@ -130,12 +138,31 @@ class HostBar(Widget):
     def render(self) -> Text:
         return self._text if self._text is not None else Text()
 
+    def render_line(self, y: int) -> Strip:
+        """Line `y` alone, as Textual draws it from the whole text: a pass changes a line
+        or two of the three, and only those are drawn again (Textual's own path turns
+        the whole text into strips whenever any cell of it is refreshed). A line cut to
+        the width takes Textual's path."""
+        width, height = self.size
+        if y >= len(self._lines):
+            return Strip.blank(width, self.visual_style.rich_style)
+        fast = self._text_strips.fast(self, self._lines[y], width, self.app.console, y)
+        if fast is not None:
+            return fast
+        key = (width, height, self.visual_style)
+        if self._whole is None or self._whole[0] != key:
+            visual = visualize(self, self.render())
+            self._whole = (key, Visual.to_strips(self, visual, width, height, self.visual_style))
+        return self._whole[1][y]
+
     def _put(self, text: Text) -> None:
         """The bar's height is fixed: new text repaints only the cells that changed
         (never a layout pass of the screen), and the same text is nothing at all."""
         if text == self._text:
             return
         old, self._text = self._text, text
+        self._lines = list(text.split("\n", allow_blank=True))
+        self._whole = None
         if old is None or not self.is_mounted:
             self.refresh()
             return
