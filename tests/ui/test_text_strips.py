@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 from textual.visual import Visual, visualize
@@ -31,7 +35,7 @@ async def test_lines_match_textuals_pipeline(tmp_path: Path) -> None:
             app.poll_now()
             await pilot.pause(0.05)
         perf = app.query_one(PerformanceView)
-        await until(pilot, lambda: "last" in perf.render().plain, what="graphs drawn")
+        await until(pilot, lambda: "CPU" in perf.render().plain, what="graphs drawn")
         checked = 0
         for host_wide, ascii in ((False, False), (True, False), (False, True)):
             if app.main.host_wide != host_wide:
@@ -53,3 +57,29 @@ async def test_lines_match_textuals_pipeline(tmp_path: Path) -> None:
                 checked += 1
             assert len(styles) >= 2  # several styles met (labels, graphs), not just one
         assert checked > 20
+
+
+_STYLES = ["", "bold", "green", "bold red", "dim", "reverse cyan"]
+
+
+@given(
+    plain=st.text(alphabet="ab █▁·", max_size=12),
+    base=st.sampled_from(_STYLES),
+    spans=st.lists(st.tuples(st.integers(0, 14), st.integers(0, 14), st.sampled_from(_STYLES)),
+                   max_size=4),
+)
+def test_pieces_are_cut_and_styled_as_rich_renders(
+    plain: str, base: str, spans: list[tuple[int, int, str]]
+) -> None:
+    """Cut by hand (spans in order, apart) or by Rich (any others), the pieces are
+    Rich's own segments: same text, same styles, in the same order."""
+    console = Console()
+    text = Text(plain, style=base)
+    for start, end, style in spans:
+        text.stylize(style, start, end)
+    got = [(piece, style) for piece, style in TextStrips()._pieces(text, console) if piece]
+    if text.spans:
+        want = [(seg.text, seg.style or Style.null()) for seg in text.render(console)]
+    else:
+        want = [(plain, console.get_style(base) if base else Style.null())] if plain else []
+    assert got == [w for w in want if w[0]]

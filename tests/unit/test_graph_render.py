@@ -135,24 +135,31 @@ def test_random_input_never_raises(
         assert "".join(rows).isascii()
 
 
-def test_time_axis_labels() -> None:
-    times = [1000.0 + 10 * i for i in range(61)]  # ten minutes
+def test_time_axis_marks_round_ages_under_their_columns() -> None:
+    times = [1000.0 + 10 * i for i in range(61)]  # ten minutes, a point a column
     axis = time_axis(times, 61, 61)
     assert len(axis) == 61
-    assert axis.startswith("-10m")
     assert axis.endswith("now")
-    assert "-5m" in axis
+    assert axis.split() == ["-10m", "-8m", "-6m", "-4m", "-2m", "now"]
+    assert axis.startswith("-10m")  # the oldest column, 600 s back
+    assert axis.index("-2m") == 47  # centred under column 48, 12 columns (120 s) back
     assert time_axis(times, 61, 5) == "  now"
     assert time_axis([], 0, 10) == "       now"
 
 
-def test_time_axis_for_short_history_starts_where_data_starts() -> None:
-    times = [2.0 * i for i in range(10)]
-    axis = time_axis(times, 10, 30)
-    assert axis.index("-18s") == 20  # ten points, right-aligned in thirty columns
-    assert axis.endswith("now")
-    crowded = time_axis(times[:3], 3, 20)
-    assert crowded.strip() == "now"  # no room for a start label left of 'now'
+def test_time_axis_for_short_history_marks_only_where_data_is() -> None:
+    times = [float(i) for i in range(40)]  # forty seconds in sixty columns
+    axis = time_axis(times, 40, 60)
+    assert axis.split() == ["-30s", "-20s", "-10s", "now"]
+    assert axis.index("-10s") == 47 and axis.index("-30s") == 27
+    young = time_axis(times[:9], 9, 60)
+    assert young.strip() == "now"  # no round age reached yet
+
+
+def test_time_axis_stays_put_while_its_graph_fills() -> None:
+    times = [float(i) for i in range(60)]
+    axes = {time_axis(times[:n], n, 60) for n in range(31, 41)}
+    assert len(axes) == 1  # ten passes, one axis: nothing to redraw
 
 
 def _plots(n: int, values: list[float]) -> list[Plot]:
@@ -227,6 +234,7 @@ def test_a_spike_keeps_its_column_until_the_buckets_move() -> None:
 def test_time_axis_under_buckets_moves_with_them() -> None:
     times = [1000.0 + i for i in range(601)]
     axis = time_axis(times, 601, 38)
-    assert axis.startswith("-10m") and axis.endswith("now")
+    # columns of 16 passes: -5m under column 37-18 (ages 288..304 s), -10m under column 0
+    assert axis.split() == ["-10m", "-5m", "now"] and axis.index("-5m") == 18
     later = [t + 1.0 for t in times]
     assert time_axis(later, 601, 38) == axis

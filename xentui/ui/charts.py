@@ -118,10 +118,21 @@ def _columns(glyphs: str, height: int) -> Callable[[int], str]:
     return column
 
 
+TICKS_S = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
+           86400, 172800, 604800)
+"""Ages the time axis may mark, in seconds: it marks multiples of the first that leaves
+room between labels."""
+TICK_GAP = 10
+"""Fewest columns between two marks."""
+
+
 def time_axis(times: Sequence[float], n_values: int, width: int) -> str:
-    """A `width`-wide axis under a graph of `n_values` points: '-10m    -5m     now'.
-    Under a graph of buckets (see `resample`) a label is the age of its column's
-    bucket, which moves only when the buckets do."""
+    """A `width`-wide axis under a graph of `n_values` points: '   -4m    -2m      now'.
+
+    Marks sit at round ages (multiples of one of `TICKS_S`) under the column holding
+    values that old, so an axis stays put while its graph moves: a mark is added, or
+    the graph's buckets grow, a few times a minute at most.
+    """
     if width <= 0:
         return ""
     cells = [" "] * width
@@ -130,27 +141,23 @@ def time_axis(times: Sequence[float], n_values: int, width: int) -> str:
     n = min(n_values, len(times))
     if n < 2 or width < 8:
         return "".join(cells)
-    now = times[-1]
-    start = width - n if n <= width else 0
-    k = slot_size(n, width)
-    step = (now - times[-n]) / (n - 1)
-
-    def age(col: int) -> float:
-        if k > 1:
-            return (width - col) * k * step
-        return now - times[len(times) - n + min(max(col - start, 0), n - 1)]
-
-    def place(col: int, label: str) -> None:
-        lo, hi = col, col + len(label)
-        if hi > width - 4 or any(c != " " for c in cells[max(0, lo - 1) : hi + 1]):
-            return
-        cells[lo:hi] = label
-
-    place(start, "-" + fmt.span(age(start)))
-    mid = start + (width - start) // 2
-    if mid - start >= 8:
-        label = "-" + fmt.span(age(mid))
-        place(mid - len(label) // 2, label)
+    per_pass = round((times[-1] - times[-n]) / (n - 1), 2)  # jitter must not move marks
+    per_col = slot_size(n, width) * per_pass
+    if not per_col > 0:
+        return "".join(cells)
+    tick = next((t for t in TICKS_S if t / per_col >= TICK_GAP), None)
+    if tick is None:
+        return "".join(cells)
+    oldest = width - n if n <= width else 0  # the first column holding values
+    age = tick
+    # the column of values `age` old: column width-1-j holds ages [j, j + 1) * per_col
+    while (col := width - 1 - math.floor(age / per_col + 1e-9)) >= oldest:
+        label = "-" + fmt.span(age)
+        lo = max(0, col - len(label) // 2)
+        hi = lo + len(label)
+        if hi <= width - 4 and all(c == " " for c in cells[max(0, lo - 1) : hi + 1]):
+            cells[lo:hi] = label
+        age += tick
     return "".join(cells)
 
 
@@ -220,15 +227,18 @@ def layout(
 ) -> list[Text]:
     """The pane's lines for its size: full graphs (stats line and rows) when there is room,
     else one sparkline per figure with spare rows given to the first (most important)
-    figures as full graphs, else fewer figures in their order of priority."""
+    figures as full graphs, else fewer figures in their order of priority. The title
+    says how far back the graphs go where no time axis fits under them."""
     if width <= 0 or height <= 0:
         return []
     lines: list[Text] = []
+    use_axis = height - (1 if title is not None and height >= 3 else 0) >= 3
     if title is not None and height >= 3:
         t = title.copy()
+        if not use_axis and len(times) >= 2:  # else the axis tells the ages
+            t.append(f"  last {fmt.span(times[-1] - times[0])}", style="dim")
         t.truncate(width, overflow="crop" if ascii else "ellipsis")
         lines.append(t)
-    use_axis = height - len(lines) >= 3
     avail = height - len(lines) - (1 if use_axis else 0)
     if not plots:
         return [*lines, Text("no figures yet", style="dim")][:height]

@@ -205,7 +205,7 @@ class PerformanceView(Widget):
     def render_line(self, y: int) -> Strip:
         """Line `y`, each built line turned into a Strip once (as Textual would turn the
         whole pane): a refresh of a few cells renders only the lines they are on."""
-        width, height = self.content_size.width, self.content_size.height
+        width, height = self.content_size  # worked out anew on each access: once
         lines = self._lines(width, height)
         if self._shown is None or self._shown[1] is not lines or self._shown[0] != (
                 width, height):
@@ -242,7 +242,4 @@ class PerformanceView(Widget):
         else:
             plots = host_plots(h, self._names, self._top)
             title = Text(self._title, style="bold")
-        times = h.times()
-        if len(times) >= 2:
-            title.append(f"  last {fmt.span(times[-1] - times[0])}", style="dim")
-        return layout(title, plots, times, width, height, ascii=self._ascii)
+        return layout(title, plots, h.times(), width, height, ascii=self._ascii)
