@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
-from rich.text import Text
+from rich.text import Span, Text
 
 from xentui.backend.history import Series
 from xentui.ui import format as fmt
@@ -277,13 +277,7 @@ def layout(
     col_lines = [[line for block in bs for line in block] for bs in col_blocks]
     depth = max(len(c) for c in col_lines)
     for i in range(min(depth, avail)):
-        row = Text()
-        for c, col_text in enumerate(col_lines):
-            if c:
-                row.append(" " * gap)
-            piece = col_text[i] if i < len(col_text) else Text(" " * col_w)
-            row.append_text(piece)
-        lines.append(row)
+        lines.append(_side_by_side([c[i] if i < len(c) else None for c in col_lines], col_w, gap))
     if use_axis:
         axis = Text(style="dim")
         for c in range(ncols):
@@ -292,6 +286,29 @@ def layout(
             axis.append(" " * graph_x + time_axis(times, n_values, graph_w))
         lines.append(axis)
     return lines[:height]
+
+
+def _side_by_side(pieces: Sequence[Text | None], col_w: int, gap: int) -> Text:
+    """One line of the pane from each column's piece (None: blank), `gap` apart; what
+    `Text.append_text` would make of them, without its cost per piece."""
+    plain: list[str] = []
+    spans: list[Span] = []
+    x = 0
+    for c, piece in enumerate(pieces):
+        if c:
+            plain.append(" " * gap)
+            x += gap
+        if piece is None:
+            plain.append(" " * col_w)
+            x += col_w
+            continue
+        text = piece.plain
+        if piece.style:
+            spans.append(Span(x, x + len(text), piece.style))
+        spans.extend(Span(x + sp.start, x + sp.end, sp.style) for sp in piece.spans)
+        plain.append(text)
+        x += len(text)
+    return Text("".join(plain), spans=spans)
 
 
 def _full_block(plot: Plot, width: int, rows: int, label_w: int, ascii: bool) -> list[Text]:
