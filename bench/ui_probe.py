@@ -1,6 +1,6 @@
 """Where the UI thread's time goes at 10 domains: the app at rest, then per pass.
 
-    python bench/ui_probe.py [--n 10] [--seconds 20] [--sample] [--top 40]
+    python bench/ui_probe.py [--n 10] [--seconds 20] [--sample] [--top 40] [--demo] [--down N]
 
 Runs the real app headless (160x50, test driver in-process, 1 s interval, frames encoded
 as for a terminal, as bench/console.py does) and measures the main thread's CPU
@@ -157,7 +157,8 @@ def profile_only(target: str) -> Any:
     return prof
 
 
-async def probe(n: int, seconds: float, sample: bool, top: int, whole: Any = None) -> None:
+async def probe(n: int, seconds: float, sample: bool, top: int, whole: Any = None,
+                demo: bool = False, down: int = 0) -> None:
     from textual._compositor import CompositorUpdate
 
     from xentui.config import Settings
@@ -169,9 +170,18 @@ async def probe(n: int, seconds: float, sample: bool, top: int, whole: Any = Non
     with tempfile.TemporaryDirectory(prefix="xentui-probe-") as tmp:
         node = Path(tmp) / "node.xml"
         node.write_text(synthetic_node(n), encoding="utf-8")
-        app: Any = make_app(demo_uri(node), settings=Settings(interval=1.0, log_file=False),
-                            log_to_file=False)
+        settings = Settings(interval=1.0, log_file=False)
+        app: Any
+        if demo:  # one simulated host, its graphs already holding ten minutes
+            from xentui.demo.host import demo_fleet
+            from xentui.ui.app import XentuiApp
+
+            app = XentuiApp(demo_fleet(interval=1.0, hosts=1), settings)
+        else:
+            app = make_app(demo_uri(node), settings=settings, log_to_file=False)
         frames = [0]
+        written = [0, 0]
+        """Characters written for the terminal and dirty spans, over all frames."""
         orig_display = app._display
 
         def display(screen: Any, renderable: Any) -> None:
@@ -179,25 +189,32 @@ async def probe(n: int, seconds: float, sample: bool, top: int, whole: Any = Non
             if renderable is not None:
                 frames[0] += 1
                 if isinstance(renderable, CompositorUpdate):
-                    renderable.render_segments(app.console)
+                    written[0] += len(renderable.render_segments(app.console))
+                    written[1] += len(getattr(renderable, "spans", ()))
 
         app._display = display
         spent: collections.defaultdict[str, float] = collections.defaultdict(float)
         timed(spent)
-        async with app.run_test(size=SIZE):
+        async with app.run_test(size=SIZE) as pilot:
             while app.passes < 4:
                 await asyncio.sleep(0.05)
+            if down:
+                await pilot.press(*["j"] * down)
+                await asyncio.sleep(1.5)
             main_id = threading.get_ident()
 
             async def window(label: str) -> None:
                 spent.clear()
                 p0, f0, c0, w0 = app.passes, frames[0], time.thread_time(), time.perf_counter()
+                b0 = list(written)
                 await asyncio.sleep(seconds)
                 c, w = time.thread_time() - c0, time.perf_counter() - w0
                 passes, fr = app.passes - p0, frames[0] - f0
                 per = f", {1000 * c / passes:.2f} ms/pass" if passes else ""
+                chars, spans = written[0] - b0[0], written[1] - b0[1]
                 print(f"{label:8} main thread {100 * c / w:.3f}% of a core over {w:.1f} s; "
-                      f"{passes} passes, {fr} frames{per}")
+                      f"{passes} passes, {fr} frames{per}; per pass {spans / max(1, passes):.1f}"
+                      f" dirty spans, {chars / max(1, passes):.0f} characters written")
                 for key, v in sorted(spent.items(), key=lambda kv: -kv[1])[:top]:
                     print(f"    {1000 * v / max(1, passes):7.3f} ms/pass  {key}")
 
@@ -231,6 +248,11 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--profile",
                     help="cProfile one method only, e.g. textual.screen.Screen._compositor_refresh")
+    ap.add_argument("--demo", action="store_true",
+                    help="one simulated demo host (figures that move, ten minutes of graphs) "
+                         "instead of the test driver's steady figures")
+    ap.add_argument("--down", type=int, default=0,
+                    help="move the cursor down this many rows first (graphs of another domain)")
     ap.add_argument("--profile-window", action="store_true",
                     help="cProfile the main thread over the whole passes window (CPU time)")
     args = ap.parse_args()
@@ -239,7 +261,7 @@ def main() -> None:
         import cProfile
         prof = cProfile.Profile(time.thread_time)
     asyncio.run(probe(args.n, args.seconds, args.sample, args.top,
-                      prof if args.profile_window else None))
+                      prof if args.profile_window else None, args.demo, args.down))
     if prof is not None:
         import pstats
         pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)

@@ -54,6 +54,7 @@ def test_capacity_never_exceeded_and_series_aligned(capacity, history_in):
                 s = h.series(u, metric)
                 assert s.times == times
                 assert len(s.values) == len(times)
+                assert s.first == n + 1 - len(times) == h.passes - len(h)  # pass numbers
     # The last len(h) passes, in order, are what a series of a still-present domain shows.
     if history_in:
         keep = history_in[-len(h):]

@@ -109,21 +109,23 @@ class History:
                 at_m += cap
         self._passes += 1
 
-    def _order(self) -> list[int]:
-        n = len(self)
-        start = (self._passes - n) % self.capacity
-        return [(start + i) % self.capacity for i in range(n)]
+    def _in_order(self, ring: array, base: int = 0) -> list[float]:
+        """The held passes' slots of `ring[base:base + capacity]`, oldest first (slices
+        of the array, not a lookup per pass: a graph reads six of these every pass)."""
+        cap = self.capacity
+        if self._passes <= cap:
+            return ring[base : base + self._passes].tolist()
+        start = base + self._passes % cap
+        return (ring[start : base + cap] + ring[base:start]).tolist()
 
     def times(self) -> list[float]:
-        return [self._times[i] for i in self._order()]
+        return self._in_order(self._times)
 
     def series(self, uuid: str, metric: str) -> Series:
         """A domain's metric over the history (empty if the domain is unknown)."""
-        order = self._order()
-        times = [self._times[i] for i in order]
-        first = self._passes - len(order)
+        times = self.times()
+        first = self._passes - len(times)
         ring = self._rings.get(uuid)
         if ring is None:
-            return Series(times, [NAN] * len(order), first)
-        base = METRICS.index(metric) * self.capacity
-        return Series(times, [ring[base + i] for i in order], first)
+            return Series(times, [NAN] * len(times), first)
+        return Series(times, self._in_order(ring, METRICS.index(metric) * self.capacity), first)

@@ -7,6 +7,7 @@ All pure (strings and Rich `Text`, no terminal), so the drawing can be tested al
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,21 +48,19 @@ def resample(values: Sequence[float], width: int, first: int = 0) -> list[float]
     """
     if width <= 0:
         return []
-    # v - v is 0.0 for finite values only (NaN for NaN and the infinities)
-    clean = [v if v - v == 0.0 else NAN for v in map(float, values)]
-    n = len(clean)
+    n = len(values)
     if n <= width:
-        return [NAN] * (width - n) + clean
+        # v - v is 0.0 for finite values only (NaN for NaN and the infinities)
+        return [NAN] * (width - n) + [v if v - v == 0.0 else NAN for v in map(float, values)]
     k = slot_size(n, width)
     base = (first + n - 1) // k - width + 1  # the slot of column 0
     # gaps sink below every value so that a bucket's max is its peak (-inf: all gaps)
-    sunk = [v if v == v else _GAP for v in clean]
-    peaks = []
-    for col in range(width):
-        lo = max(0, (base + col) * k - first)
-        hi = min(n, (base + col + 1) * k - first)
-        peaks.append(max(sunk[lo:hi]) if lo < hi else _GAP)
-    return [NAN if v == _GAP else v for v in peaks]
+    sunk = [v if v - v == 0.0 else _GAP for v in map(float, values)]
+    # where each column's values start, kept within the values held
+    edges = [e if 0 <= e <= n else (0 if e < 0 else n)
+             for e in range(base * k - first, (base + width) * k - first + 1, k)]
+    return [NAN if lo >= hi or (peak := max(sunk[lo:hi])) == _GAP else peak
+            for lo, hi in itertools.pairwise(edges)]
 
 
 def render_graph(
