@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from xentui.ui.cell_diff import MERGE_GAP, merge, multiline_spans, segment_spans, text_spans
+from xentui.ui.cell_diff import (
+    MERGE_GAP,
+    _cells,
+    merge,
+    multiline_spans,
+    segment_spans,
+    text_spans,
+)
 
 GREEN = Style(color="green")
 
@@ -61,3 +71,10 @@ def test_multiline_spans_diff_line_by_line_where_styles_stay() -> None:
     moved = Text("host\nMem 2 GiB\nDomains 3")
     moved.stylize("bold", 0, 4)
     assert multiline_spans(old, moved, 30) == [(0, 0, 30), (1, 0, 30), (2, 0, 30)]
+
+
+@given(st.text(alphabet=st.sampled_from("ab 9%\t\x1b\x00é世🙂\u0301"), max_size=8))
+def test_quick_cell_count_is_richs(text: str) -> None:
+    """The ASCII shortcut counts cells as Rich does, control characters and wide or
+    combining ones included."""
+    assert _cells(text) == cell_len(text)

@@ -41,20 +41,26 @@ def segment_spans(old: Sequence[Segment], new: Sequence[Segment], width: int) ->
     spans: list[Span] = []
     x = 0
     for a, b in zip(old, new, strict=True):
-        w = cell_len(b.text)
+        w = _cells(b.text)
         if a.text != b.text or a.style != b.style:
-            if cell_len(a.text) != w:
+            if _cells(a.text) != w:
                 return [(0, width)]
             spans.append(_char_run(a.text, b.text, x) if a.style == b.style else (x, w))
         x += w
     return merge(spans)
 
 
+def _cells(text: str) -> int:
+    """Cells `text` takes: one a character where all are printable ASCII (most figures),
+    checked far faster than Rich's width tables are read."""
+    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
+
+
 def _char_run(a: str, b: str, x: int) -> Span:
     """The run from the first to the last differing character of two texts of the same
     width (single-cell characters only; else the whole text)."""
-    if len(a) != len(b) or cell_len(b) != len(b):
-        return (x, cell_len(b))
+    if len(a) != len(b) or _cells(b) != len(b):
+        return (x, _cells(b))
     first = next(i for i in range(len(a)) if a[i] != b[i])
     last = next(i for i in range(len(a) - 1, -1, -1) if a[i] != b[i])
     return (x + first, last - first + 1)

@@ -186,7 +186,8 @@ class RowLook:
         for text, style in cells:
             segs.append(Segment(text, style))
             segs.append(Segment(" ", base))
-        strip = Strip(segs)
+        # each cell is fitted to its column's width: the line's length is known
+        strip = Strip(segs, self.gutter_width() + sum(self.width(c) + 1 for c in self.columns))
         if selected:
             strip = strip.apply_style(CURSOR)
         return strip
