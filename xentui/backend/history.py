@@ -73,6 +73,9 @@ class History:
         self._times = array("d", [NAN] * capacity)
         self._rings: dict[str, array] = {}
         self._passes = 0
+        self._times_list: list[float] = []
+        self._times_at = 0
+        """The pass count `_times_list` was made at."""
 
     @classmethod
     def for_span(cls, seconds: float, interval: float) -> History:
@@ -119,7 +122,11 @@ class History:
         return (ring[start : base + cap] + ring[base:start]).tolist()
 
     def times(self) -> list[float]:
-        return self._in_order(self._times)
+        """The held passes' times, oldest first: one list per pass, shared by every
+        series handed out until the next pass (none may change it)."""
+        if self._times_at != self._passes:
+            self._times_list, self._times_at = self._in_order(self._times), self._passes
+        return self._times_list
 
     def series(self, uuid: str, metric: str) -> Series:
         """A domain's metric over the history (empty if the domain is unknown)."""
