@@ -119,3 +119,26 @@ def test_series_current_average_peak(values):
     assert s.peak == max(known)
     assert math.isclose(s.average, sum(known) / len(known), rel_tol=1e-9)
     assert min(known) <= s.average * (1 + 1e-12) + 1e-9
+
+
+@given(st.integers(2, 12), passes, st.integers(0, 14))
+def test_cpu_total_and_recent_agree_with_the_series(capacity, history_in, k):
+    """The host's CPU total is, pass by pass, the sum of the CPU its domains had then
+    (vanished ones too: it is what the host ran; NaN where none was known); `recent`
+    is a series' tail."""
+    h = History(capacity)
+    for n, p in enumerate(history_in):
+        h.record(1000.0 + n, {u: fig(u, m, c) for u, (m, c) in p.items()})
+    total = h.cpu_total()
+    assert total.times == h.times() and total.first == h.passes - len(h)
+    held = history_in[len(history_in) - len(h):]
+    for got, p in zip(total.values, held, strict=True):
+        known = [f32(c) for _m, c in p.values() if c is not None]
+        assert math.isnan(got) if not known else got == pytest.approx(sum(known))
+    for u in UUIDS:
+        tail = h.series(u, "cpu_pct").values[-k:] if k else []
+        want = tail if u in h.domains() else []
+        got = h.recent(u, "cpu_pct", k)
+        assert len(got) == len(want)
+        assert all(a == b or (math.isnan(a) and math.isnan(b))
+                   for a, b in zip(got, want, strict=True))

@@ -71,6 +71,8 @@ class History:
             raise ValueError("history needs room for at least two passes")
         self.capacity = capacity
         self._times = array("d", [NAN] * capacity)
+        self._cpu_total = array("d", [NAN] * capacity)
+        """All domains' CPU % added up per pass (NaN: none known), for the host's graph."""
         self._rings: dict[str, array] = {}
         self._passes = 0
         self._times_list: list[float] = []
@@ -102,6 +104,7 @@ class History:
         cap = self.capacity
         size = cap * len(METRICS)
         rings = self._rings
+        total, known = 0.0, False
         for uuid, fig in figures.items():
             ring = rings.get(uuid)
             if ring is None:
@@ -110,6 +113,10 @@ class History:
             for raw in _values(fig):
                 ring[at_m] = NAN if raw is None else raw
                 at_m += cap
+            cpu = ring[slot]  # as kept (float32), so that the total is their sum
+            if cpu == cpu:
+                total, known = total + cpu, True
+        self._cpu_total[slot] = total if known else NAN
         self._passes += 1
 
     def _in_order(self, ring: array, base: int = 0) -> list[float]:
@@ -120,6 +127,21 @@ class History:
             return ring[base : base + self._passes].tolist()
         start = base + self._passes % cap
         return (ring[start : base + cap] + ring[base:start]).tolist()
+
+    def cpu_total(self) -> Series:
+        """All domains' CPU % added up, pass by pass (NaN where none was known)."""
+        times = self.times()
+        return Series(times, self._in_order(self._cpu_total), self._passes - len(times))
+
+    def recent(self, uuid: str, metric: str, k: int) -> list[float]:
+        """A domain's last `k` values of a metric (fewer if fewer passes are held; none
+        if the domain is unknown), oldest first, without reading the rest."""
+        ring = self._rings.get(uuid)
+        k = min(k, len(self))
+        if ring is None or k <= 0:
+            return []
+        cap, base = self.capacity, METRICS.index(metric) * self.capacity
+        return [ring[base + (self._passes - k + i) % cap] for i in range(k)]
 
     def times(self) -> list[float]:
         """The held passes' times, oldest first: one list per pass, shared by every
