@@ -53,6 +53,8 @@ class Rig:
     uri: str
     ssh_uri: str
     started_here: bool
+    shell_id: int | None = None
+    """The id of the tiny instance whose shell last answered (wait_shell)."""
 
     def exec(self, *cmd: str, timeout: float = 120, check: bool = True,
              stdin: bytes | None = None) -> str:
@@ -103,6 +105,25 @@ class Rig:
             'printf "%s\\n" "$1" > "$(virsh -c xen:///system ttyconsole tiny)"', "-", command,
         )
 
+    def wait_shell(self, timeout: float = 180) -> None:
+        """Return once tiny's shell runs what is typed: its boot is over. A domain just
+        started keeps Dom0 busy (its creation and the guest's boot I/O: 95-167% of a vCPU
+        for half a minute on the rig, then 3-15%), and commands typed meanwhile wait."""
+        dom_id = self.xl_id()
+        if dom_id == self.shell_id:
+            return
+        probe = (
+            'tty=$(virsh -c xen:///system ttyconsole tiny); out=$(mktemp);'
+            ' timeout 3 cat "$tty" > "$out" & sleep 0.5;'
+            ' printf "echo xentui-shell-\\$((6*7))\\n" > "$tty"; wait;'
+            ' grep -c xentui-shell-42 "$out"; rm -f "$out"'
+        )
+        deadline = time.monotonic() + timeout
+        while self.sh(probe, check=False).strip() in ("", "0"):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"tiny's shell did not answer within {timeout} s")
+        self.shell_id = dom_id
+
     def xl_id(self, name: str = "tiny") -> int:
         return int(self.exec("xl", "domid", name).strip())
 
@@ -133,6 +154,7 @@ class Rig:
             self.reset_tiny()
             start_when_possible(self)
             self.wait_state("running")
+        self.wait_shell()
 
 
 def start_when_possible(rig: Rig, timeout: float = 30) -> None:
