@@ -48,6 +48,7 @@ import json
 import os
 import pstats
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -425,6 +426,18 @@ def child(args: argparse.Namespace) -> int:
 
 
 def spawn(n: int, variant: str, args: argparse.Namespace, daemon: Any = None) -> Result | str:
+    """Run one size and variant in a child process, then its same-run references; the
+    node file made for an in-process run is removed afterwards."""
+    node_dir = None if daemon is not None else Path(tempfile.mkdtemp(prefix="xentui-bench-"))
+    try:
+        return _spawn(n, variant, args, daemon, node_dir)
+    finally:
+        if node_dir is not None:
+            shutil.rmtree(node_dir, ignore_errors=True)
+
+
+def _spawn(n: int, variant: str, args: argparse.Namespace, daemon: Any,
+           node_dir: Path | None) -> Result | str:
     from refs import daemon_uri, raw_in_subprocess
 
     from xentui.demo import demo_uri, synthetic_node
@@ -436,7 +449,8 @@ def spawn(n: int, variant: str, args: argparse.Namespace, daemon: Any = None) ->
         uri = daemon_uri(daemon, n)
         cmd += ["--uri", uri, "--daemon-pid", str(daemon.pid)]
     else:
-        node = Path(tempfile.mkdtemp(prefix="xentui-bench-")) / f"node-{n}.xml"
+        assert node_dir is not None
+        node = node_dir / f"node-{n}.xml"
         node.write_text(synthetic_node(n), encoding="utf-8")
         uri = demo_uri(node)
     if args.no_refs:
