@@ -12,7 +12,8 @@ The module's fixture restarts libvirtd afterwards so that the tests after it sta
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -49,38 +50,10 @@ def clean_daemon(tiny_running: Rig) -> Iterator[Rig]:
 
 
 
-async def test_migration_to_the_same_xen_host_fails_cleanly(clean_daemon: Rig) -> None:
-    tiny_running = clean_daemon
-    here = Host(tiny_running.uri, interval=1.0, id="here")
-    there = Host(tiny_running.ssh_uri, interval=1.0, id="there")
-    fleet = Fleet([here, there], live=False)
-    await here.connect()
-    await there.connect()
-    try:
-        result = await here.sample()
-        tiny = next(f for f in result.domains.values() if f.name == "tiny")
-        caps = here.caps
-        assert caps is not None and not caps.abort_migration
-        assert "not supported by the Xen driver" in caps.missing_reason("abort_migration")
-        for p2p in (False, True):
-            opts = MigrationOptions(p2p=p2p)
-            assert flags_for(opts, caps.driver) & ~LIBXL_FLAGS == 0
-            with pytest.raises(BackendError) as failed:
-                await fleet.migrate(DomainRef("here", tiny.uuid), "there", opts)
-            text = str(failed.value)
-            print(f"[xen migrate to itself, p2p={p2p}] {text}")
-            assert "\n" not in text and text.startswith("Migrate")
-            assert tiny_running.state() == "running"
-    finally:
-        await fleet.close()
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "libvirt 9.0 + libxl: a failed direct migration's Begin3 job is never ended (no Confirm3 "
-    "without change protection); tiny's job stays held until libvirtd restarts"))
-async def test_failed_direct_migration_leaves_the_domain_usable(clean_daemon: Rig) -> None:
-    rig = clean_daemon
-    assert job_free(rig) is None, "tiny's job was held before the migration"
+@asynccontextmanager
+async def to_itself(rig: Rig) -> AsyncIterator[tuple[Fleet, Host, DomainRef]]:
+    """The rig's Dom0 as two fleet hosts ("here" local, "there" over ssh) and tiny on
+    "here": a migration between them is one to the same host, which must fail."""
     here = Host(rig.uri, interval=1.0, id="here")
     there = Host(rig.ssh_uri, interval=1.0, id="there")
     fleet = Fleet([here, there], live=False)
@@ -89,10 +62,37 @@ async def test_failed_direct_migration_leaves_the_domain_usable(clean_daemon: Ri
     try:
         result = await here.sample()
         tiny = next(f for f in result.domains.values() if f.name == "tiny")
-        with pytest.raises(BackendError):
-            await fleet.migrate(DomainRef("here", tiny.uuid), "there", MigrationOptions())
+        yield fleet, here, DomainRef("here", tiny.uuid)
     finally:
         await fleet.close()
+
+
+async def test_migration_to_the_same_xen_host_fails_cleanly(clean_daemon: Rig) -> None:
+    tiny_running = clean_daemon
+    async with to_itself(tiny_running) as (fleet, here, tiny):
+        caps = here.caps
+        assert caps is not None and not caps.abort_migration
+        assert "not supported by the Xen driver" in caps.missing_reason("abort_migration")
+        for p2p in (False, True):
+            opts = MigrationOptions(p2p=p2p)
+            assert flags_for(opts, caps.driver) & ~LIBXL_FLAGS == 0
+            with pytest.raises(BackendError) as failed:
+                await fleet.migrate(tiny, "there", opts)
+            text = str(failed.value)
+            print(f"[xen migrate to itself, p2p={p2p}] {text}")
+            assert "\n" not in text and text.startswith("Migrate")
+            assert tiny_running.state() == "running"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "libvirt 9.0 + libxl: a failed direct migration's Begin3 job is never ended (no Confirm3 "
+    "without change protection); tiny's job stays held until libvirtd restarts"))
+async def test_failed_direct_migration_leaves_the_domain_usable(clean_daemon: Rig) -> None:
+    rig = clean_daemon
+    assert job_free(rig) is None, "tiny's job was held before the migration"
+    async with to_itself(rig) as (fleet, _here, tiny):
+        with pytest.raises(BackendError):
+            await fleet.migrate(tiny, "there", MigrationOptions())
     held = job_free(rig)
     print(f"\nafter the failed direct migration: {held}")
     assert held is None

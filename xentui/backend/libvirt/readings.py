@@ -32,33 +32,27 @@ def _opt_int(value: Any) -> int | None:
     return None if value is None or value < 0 else int(value)
 
 
+def _bulk_devices(rec: dict[str, Any], group: str, fields: tuple[str, ...],
+                  need_any: int = 0) -> list[tuple[str, tuple[int | None, ...]]]:
+    """Each named device of a bulk record's group ("block", "net") with its `fields`;
+    with `need_any`, only devices that report at least one of the first `need_any`."""
+    out = []
+    for i in range(rec.get(f"{group}.count", 0)):
+        p = f"{group}.{i}."
+        name = rec.get(p + "name")
+        if name is None or (need_any and not any(p + f in rec for f in fields[:need_any])):
+            continue
+        out.append((name, tuple(_opt_int(rec.get(p + f)) for f in fields)))
+    return out
+
+
 def sample_from_bulk(dom: libvirt.virDomain, rec: dict[str, Any], at: float) -> DomainSample:
     """Build a sample from one `getAllDomainStats` record."""
     state = DomainState.from_libvirt(rec.get("state.state", 0))
-    disks: dict[str, DiskCounters] = {}
-    for i in range(rec.get("block.count", 0)):
-        p = f"block.{i}."
-        name = rec.get(p + "name")
-        if name is None or ((p + "rd.bytes") not in rec and (p + "wr.bytes") not in rec):
-            continue
-        disks[name] = DiskCounters(
-            _opt_int(rec.get(p + "rd.bytes")),
-            _opt_int(rec.get(p + "wr.bytes")),
-            _opt_int(rec.get(p + "rd.reqs")),
-            _opt_int(rec.get(p + "wr.reqs")),
-        )
-    nets: dict[str, NetCounters] = {}
-    for i in range(rec.get("net.count", 0)):
-        p = f"net.{i}."
-        name = rec.get(p + "name")
-        if name is None:
-            continue
-        nets[name] = NetCounters(
-            _opt_int(rec.get(p + "rx.bytes")),
-            _opt_int(rec.get(p + "tx.bytes")),
-            _opt_int(rec.get(p + "rx.pkts")),
-            _opt_int(rec.get(p + "tx.pkts")),
-        )
+    disks = {name: DiskCounters(*figures) for name, figures in _bulk_devices(
+        rec, "block", ("rd.bytes", "wr.bytes", "rd.reqs", "wr.reqs"), need_any=2)}
+    nets = {name: NetCounters(*figures) for name, figures in _bulk_devices(
+        rec, "net", ("rx.bytes", "tx.bytes", "rx.pkts", "tx.pkts"))}
     dom_id: int | None = dom.ID()
     if dom_id is None or dom_id < 0 or not state.active:
         dom_id = None
