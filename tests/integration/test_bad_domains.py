@@ -23,6 +23,7 @@ from tests.support.pilot_helpers import (
     header,
     log_has,
     log_lines,
+    passes_far_apart,
     private_state,  # noqa: F401  (fixture)
     ready,
     until,
@@ -56,9 +57,7 @@ async def test_renamed_and_redefined_domain_rows_follow(daemon, observer) -> Non
         table = app.main.table
         assert table.by_uuid(uuid).name == "before-rename"
         rows_before = {r.uuid for r in table.figures}
-        app.host.interval = 60.0  # only an event can update the row now
-        await pilot.pause(0.4)
-        passes = app.passes
+        passes = await passes_far_apart(pilot, app)  # only an event can update the row now
 
         virsh(daemon.uri, "domrename", "before-rename", "after-rename")
         await until(pilot, lambda: table.by_uuid(uuid).name == "after-rename", 1.0, "new name")

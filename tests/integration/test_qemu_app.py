@@ -16,6 +16,7 @@ from tests.support.pilot_helpers import (
     Stopwatch,
     asking,
     log_has,
+    passes_far_apart,
     private_state,  # noqa: F401  (fixture)
     ready,
     until,
@@ -88,9 +89,7 @@ async def test_app_and_virsh_see_each_other(tiny_guests: TinyGuests, private_sta
         await until(pilot, lambda: row_state(app, u1) == "running", 2, "running row")
 
         # -- virsh actions, seen through events within a second ------------------------
-        app.host.interval = 60.0  # the next pass is far away: only events can tell
-        await pilot.pause(0.6)
-        passes = app.passes
+        passes = await passes_far_apart(pilot, app)  # only events can tell now
         for verb, want, words in (
             ("suspend", "paused", "Suspended"),
             ("resume", "running", "Resumed"),

@@ -31,6 +31,15 @@ async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 5.
     return loop.time() - start
 
 
+async def passes_far_apart(pilot: Pilot[int], app: XentuiApp, interval: float = 60.0) -> int:
+    """Set the host's interval to `interval` and wait for the pass already scheduled under
+    the old one, so that the next is `interval` away; the pass count after it."""
+    app.host.interval = interval
+    before = app.passes
+    await until(pilot, lambda: app.passes > before, 5.0, "the pass scheduled before")
+    return app.passes
+
+
 async def ready(pilot: Pilot[int], timeout: float = 10.0) -> XentuiApp:
     """The app, once its first pass is on screen."""
     app = pilot.app
