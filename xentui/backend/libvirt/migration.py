@@ -68,8 +68,8 @@ def migrate(
     """Move the running domain `uuid` from `src` (the fleet host `source_name`) to the
     target with `flags` (from `flags_for`); what happened, with the time it took. Raises
     a typed error with libvirt's reason and the time it took on one line, which also says
-    so when a failed managed direct migration left the domain's job held on the source
-    (`held_job`). No pre-flight here: `preflight.check_target` comes first."""
+    so when the failed migration left the domain's job held on the source (`held_job`: a
+    managed direct one on libxl does). No pre-flight here: `preflight.check_target` comes first."""
     try:
         dom = src.lookupByUUIDString(uuid)
         name = dom.name()
@@ -86,7 +86,7 @@ def migrate(
     except libvirt.libvirtError as err:
         took = time.monotonic() - t0
         failed = translate(err, f"Migrate {name} to {target_name} failed after {took:.1f} s")
-        if not opts.p2p and job_held(src, dom):
+        if job_held(src, dom):
             failed = type(failed)(f"{failed}; {held_job_note(name, source_name)}")
         raise failed from err
     return f"{name}: migrated to {target_name} in {time.monotonic() - t0:.1f} s"

@@ -80,9 +80,10 @@ def collision_reason(dest: libvirt.virConnect, uuid: str, name: str,
     replaces it with the incoming domain (a migration back to a host that kept it)."""
     by_uuid = _on_target(dest.lookupByUUIDString, uuid, target)
     if by_uuid is not None:
+        if by_uuid.active and by_uuid.name == name:
+            return f"Migrate: {target} already runs {name} (a domain with its UUID)"
         if by_uuid.active:
-            return (f"Migrate: {target} already runs a domain with {name}'s UUID "
-                    f"({by_uuid.name})")
+            return f"Migrate: {target} already runs a domain {by_uuid.name} with {name}'s UUID"
         if by_uuid.name != name:
             return f"Migrate: {target} has a domain {by_uuid.name} with {name}'s UUID"
     by_name = _on_target(dest.lookupByName, name, target)
