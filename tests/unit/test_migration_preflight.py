@@ -13,12 +13,14 @@ import pytest
 
 from xentui.backend.errors import ActionError, ConnectionLost, DomainGone, NotAllowed
 from xentui.backend.libvirt.held_job import held_job_note, job_held
+from xentui.backend.libvirt.host_identity import caps_host_uuid, smbios_uuid
 from xentui.backend.libvirt.migration import flags_for, migrate
-from xentui.backend.libvirt.preflight import check_target, host_uuid
+from xentui.backend.libvirt.preflight import check_target
 from xentui.backend.models import MigrationOptions
 
-JOB_FREE_CALLS = {"getCapabilities", "getType", "lookupByUUIDString", "lookupByName", "name",
-                  "UUIDString", "isActive", "jobInfo"}
+JOB_FREE_CALLS = {"getCapabilities", "getSysinfo", "getHostname", "getType",
+                  "lookupByUUIDString", "lookupByName", "name", "UUIDString", "isActive",
+                  "jobInfo"}
 """What libvirt's libxl driver answers without taking the domain's job."""
 
 
@@ -31,6 +33,11 @@ def lv_error(code: int, message: str = "failed") -> libvirt.libvirtError:
 def caps_xml(host: str | None) -> str:
     uuid = f"<uuid>{host}</uuid>" if host is not None else ""
     return f"<capabilities><host>{uuid}<cpu><arch>x86_64</arch></cpu></host></capabilities>"
+
+
+def sysinfo_xml(system_uuid: str) -> str:
+    return (f"<sysinfo type='smbios'><system><entry name='manufacturer'>QEMU</entry>"
+            f"<entry name='uuid'>{system_uuid}</entry></system></sysinfo>")
 
 
 @dataclass
@@ -75,6 +82,8 @@ class StubConn:
     host: str | None
     domains: list[StubDomain] = field(default_factory=list)
     driver: str = "Xen"
+    smbios: str = "Not Settable"
+    hostname: str = "dom0"
     fail_lookups: int | None = None
     calls: list[str] = field(default_factory=list)
 
@@ -85,6 +94,16 @@ class StubConn:
     def getCapabilities(self) -> str:
         self.calls.append("getCapabilities")
         return caps_xml(self.host)
+
+    def getSysinfo(self, flags: int) -> str:
+        self.calls.append("getSysinfo")
+        if self.driver == "Test":
+            raise lv_error(libvirt.VIR_ERR_NO_SUPPORT, "not supported: virConnectGetSysinfo")
+        return sysinfo_xml(self.smbios)
+
+    def getHostname(self) -> str:
+        self.calls.append("getHostname")
+        return self.hostname
 
     def _find(self, call: str, match: str, key: str) -> StubDomain:
         self.calls.append(call)
@@ -127,23 +146,50 @@ def refusal(src: StubConn, dest: StubConn, guest: StubDomain) -> str:
     return text
 
 
-def test_the_host_uuid_comes_from_the_capabilities_only_when_it_is_one() -> None:
+NOT_UUIDS = ("00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+             "Not Settable", "Not Specified", "")
+
+
+def test_a_machines_uuids_are_read_only_when_they_are_uuids() -> None:
     host = new_uuid()
-    assert host_uuid(caps_xml(host)) == host
-    assert host_uuid(caps_xml(f"  {host.upper()}\n")) == host
-    assert host_uuid(caps_xml(None)) is None
-    for not_one in ("00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffff"
-                    "ffff", "not-a-uuid", "", host[:-1], host.replace("-", "g", 1) + "0"):
-        assert host_uuid(caps_xml(not_one)) is None, not_one
+    assert caps_host_uuid(caps_xml(host)) == host
+    assert caps_host_uuid(caps_xml(f"  {host.upper()}\n")) == host
+    assert smbios_uuid(sysinfo_xml(host.upper())) == host
+    assert caps_host_uuid(caps_xml(None)) is None
+    assert smbios_uuid(caps_xml(host)) is None and caps_host_uuid(sysinfo_xml(host)) is None
+    for not_one in (*NOT_UUIDS, host[:-1], "g" + host[1:]):
+        assert caps_host_uuid(caps_xml(not_one)) is None, not_one
+        assert smbios_uuid(sysinfo_xml(not_one)) is None, not_one
     for broken in ("", "<capabilities><host>", "\x00", "<a/>"):
-        assert host_uuid(broken) is None
+        assert caps_host_uuid(broken) is None and smbios_uuid(broken) is None
 
 
 def test_a_target_on_the_same_physical_host_is_refused_by_its_host_uuid() -> None:
     src, dest, guest = ends([], same_host=True)
     text = refusal(src, dest, guest)
-    assert "dst is the same physical host as src" in text
-    assert src.host is not None and src.host in text
+    assert src.host is not None
+    assert text == (f"Migrate: dst is the same physical host as src (host UUID {src.host}); "
+                    "pick another host")
+    assert "getSysinfo" not in src.every_call() | dest.every_call()
+
+
+def test_without_host_uuids_the_smbios_uuid_and_the_hostname_tell_the_same_host() -> None:
+    machine = new_uuid()
+    src, dest, guest = ends([], host_uuids=False)
+    src.smbios = dest.smbios = machine.upper()
+    text = refusal(src, dest, guest)
+    assert f"(SMBIOS UUID {machine}, hostname dom0)" in text
+
+
+def test_one_smbios_uuid_on_two_hostnames_or_two_host_uuids_is_two_machines() -> None:
+    machine = new_uuid()
+    src, dest, guest = ends([], host_uuids=False)
+    src.smbios = dest.smbios = machine
+    dest.hostname = "other"
+    check_target(src, dest, guest.uuid, "src", "dst")  # type: ignore[arg-type]
+    src, dest, guest = ends([])  # each its own host UUID: libvirt's identity decides
+    src.smbios = dest.smbios = machine
+    check_target(src, dest, guest.uuid, "src", "dst")  # type: ignore[arg-type]
 
 
 def test_a_target_running_a_domain_with_the_same_uuid_is_refused() -> None:

@@ -4,50 +4,20 @@ domain's job on the source (blocking; run in the source host's pool).
 A migration whose target is the source's own physical host, or whose target already has
 a domain that would collide with this one, fails in the target's Prepare3. On libvirt's
 libxl driver that failure leaves the source domain's job held (see `held_job`), so such a
-migration is refused here instead, with a one-line reason, after a few cheap calls: each
-side's capabilities (the host UUID) and two lookups on the target.
+migration is refused here instead, with a one-line reason, after a few cheap calls: what
+each side says of its machine (`host_identity`) and two lookups on the target; none of
+them takes the domain's job.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import libvirt
 from xentui.backend.errors import DomainGone, NotAllowed
 from xentui.backend.libvirt.errors import translate
-
-
-def host_uuid(capabilities_xml: str) -> str | None:
-    """The physical host's UUID in a connection's capabilities XML
-    (`/capabilities/host/uuid`), lower case; None when the driver reports none (libvirt's
-    test driver), the XML does not parse, or the value is no UUID (every digit the same,
-    as an all-zero one: libvirt's own test for a UUID that was never set)."""
-    try:
-        root = ET.fromstring(capabilities_xml)
-    except ET.ParseError:
-        return None
-    node = root.find("host/uuid")
-    text = (node.text or "").strip().lower() if node is not None else ""
-    digits = text.replace("-", "")
-    if len(digits) != 32 or len(set(digits)) < 2:
-        return None
-    try:
-        int(digits, 16)
-    except ValueError:
-        return None
-    return text
-
-
-def same_host_reason(src_caps: str, dest_caps: str, source: str, target: str) -> str | None:
-    """Why the target is the source's own physical host (both report the same host
-    UUID); None when they differ or either side reports none."""
-    here, there = host_uuid(src_caps), host_uuid(dest_caps)
-    if here is None or here != there:
-        return None
-    return (f"Migrate: {target} is the same physical host as {source} (host UUID {here}); "
-            "pick another host")
+from xentui.backend.libvirt.host_identity import same_machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +74,12 @@ def check_target(src: libvirt.virConnect, dest: libvirt.virConnect, uuid: str,
             raise DomainGone("Migrate: the domain no longer exists") from err
         raise translate(err, "Migrate") from err
     try:
-        src_caps, dest_caps = src.getCapabilities(), dest.getCapabilities()
+        evidence = same_machine(src, dest)
     except libvirt.libvirtError as err:
         raise translate(err, "Migrate: cannot read the hosts' capabilities") from err
-    reason = (same_host_reason(src_caps, dest_caps, source, target)
-              or collision_reason(dest, uuid, name, target))
+    if evidence is not None:
+        raise NotAllowed(f"Migrate: {target} is the same physical host as {source} "
+                         f"({evidence}); pick another host")
+    reason = collision_reason(dest, uuid, name, target)
     if reason is not None:
         raise NotAllowed(reason)
