@@ -84,6 +84,7 @@ class StubConn:
     driver: str = "Xen"
     smbios: str = "Not Settable"
     hostname: str = "dom0"
+    caps_error: int | None = None
     fail_lookups: int | None = None
     calls: list[str] = field(default_factory=list)
 
@@ -93,6 +94,8 @@ class StubConn:
 
     def getCapabilities(self) -> str:
         self.calls.append("getCapabilities")
+        if self.caps_error is not None:
+            raise lv_error(self.caps_error, "cannot get capabilities")
         return caps_xml(self.host)
 
     def getSysinfo(self, flags: int) -> str:
@@ -226,6 +229,17 @@ def test_an_empty_target_or_one_keeping_the_domain_shut_off_passes(kept: bool) -
     check_target(src, dest, guest.uuid, "src", "dst")  # type: ignore[arg-type]
     assert {"getCapabilities", "lookupByUUIDString", "lookupByName"} <= dest.every_call()
     assert src.every_call() | dest.every_call() <= JOB_FREE_CALLS
+
+
+def test_a_driver_without_capabilities_leaves_the_domain_checks_to_decide() -> None:
+    src, dest, guest = ends([], same_host=True)
+    src.caps_error = dest.caps_error = libvirt.VIR_ERR_NO_SUPPORT
+    check_target(src, dest, guest.uuid, "src", "dst")  # type: ignore[arg-type]
+    dest.domains.append(guest)
+    assert "dst already runs g" in refusal(src, dest, guest)
+    src.caps_error = libvirt.VIR_ERR_RPC
+    with pytest.raises(ConnectionLost, match=r"^Migrate: cannot read the hosts' capab"):
+        check_target(src, dest, guest.uuid, "src", "dst")  # type: ignore[arg-type]
 
 
 def test_a_domain_gone_from_the_source_and_a_target_that_cannot_answer() -> None:

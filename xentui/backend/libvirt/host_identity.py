@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import libvirt
+from xentui.backend.libvirt.errors import UNSUPPORTED_CODES
 
 
 def as_uuid(text: str | None) -> str | None:
@@ -70,10 +71,21 @@ def read_machine_facts(conn: libvirt.virConnect) -> MachineFacts:
     return MachineFacts(smbios, hostname)
 
 
+def read_host_uuid(conn: libvirt.virConnect) -> str | None:
+    """The connection's host UUID from its capabilities; None if it reports none or the
+    driver has no capabilities to give (another failure is raised)."""
+    try:
+        return caps_host_uuid(conn.getCapabilities())
+    except libvirt.libvirtError as err:
+        if err.get_error_code() in UNSUPPORTED_CODES:
+            return None
+        raise
+
+
 def same_machine(src: libvirt.virConnect, dest: libvirt.virConnect) -> str | None:
     """The evidence, for a message, that both connections reach one machine; None when
     they reach two, or nothing tells. Two or four calls per side."""
-    here, there = caps_host_uuid(src.getCapabilities()), caps_host_uuid(dest.getCapabilities())
+    here, there = read_host_uuid(src), read_host_uuid(dest)
     if here is not None and there is not None:
         return f"host UUID {here}" if here == there else None
     mine, theirs = read_machine_facts(src), read_machine_facts(dest)
