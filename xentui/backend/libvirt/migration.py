@@ -69,7 +69,8 @@ def migrate(
     target with `flags` (from `flags_for`); what happened, with the time it took. Raises
     a typed error with libvirt's reason and the time it took on one line, which also says
     so when the failed migration left the domain's job held on the source (`held_job`: a
-    managed direct one on libxl does). No pre-flight here: `preflight.check_target` comes first."""
+    managed direct one on libxl does). No pre-flight here: `preflight.check_target`
+    comes first."""
     try:
         dom = src.lookupByUUIDString(uuid)
         name = dom.name()
