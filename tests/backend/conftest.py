@@ -20,14 +20,21 @@ def testd() -> Iterator[daemons.PrivateDaemon]:
 
 
 def daemon_node(daemon: daemons.PrivateDaemon, n_guests: int) -> str:
-    """Write a node file the daemon can read; return its URI through the daemon.
+    """Write a node file with `n_guests` synthetic guests the daemon can read; return its
+    URI through the daemon.
 
     Every connection opening it gets an independent copy of the node.
     """
+    return daemon_node_of(daemon, synthetic_node(n_guests))
+
+
+def daemon_node_of(daemon: daemons.PrivateDaemon, node: str) -> str:
+    """Write the node file `node` (the test driver's XML) where the daemon can read it;
+    its URI through the daemon (each connection opening it gets its own copy)."""
     folder = daemon.base / "nodes"
     folder.mkdir(exist_ok=True)
     daemon.chown(folder)
     path: Path = folder / f"node-{uuid.uuid4().hex[:8]}.xml"
-    path.write_text(synthetic_node(n_guests))
+    path.write_text(node)
     daemon.chown(path)
     return f"test+unix://{path}?socket={daemon.socket}"

@@ -2,7 +2,8 @@
 (tests/support/migration_rig.py): managed direct and peer-to-peer there and back with
 the options' effects read on fresh connections; a throttled guest that keeps dirtying
 its RAM shows growing progress in the app and `M` aborts it, leaving it on the source;
-migrating to the same daemon fails with libvirt's reason on one line."""
+migrating to the same daemon is refused by xentui's pre-flight (both daemons' host UUID,
+from their capabilities) on one line."""
 
 from __future__ import annotations
 
@@ -195,20 +196,20 @@ async def test_throttled_migration_shows_progress_and_abort_keeps_it_on_the_sour
 async def test_migrating_to_the_same_daemon_fails_on_one_line(
     rig: MigrationRig, private_state: Path  # noqa: F811
 ) -> None:
-    """Two hosts of the fleet on one daemon: libvirt refuses (VIR_ERR_INTERNAL_ERROR,
-    "Attempt to migrate guest to the same host"); the guest keeps running there."""
+    """Two hosts of the fleet on one daemon: xentui's pre-flight finds one host UUID in
+    both connections' capabilities and refuses before libvirt is asked (libvirt itself
+    would say "Attempt to migrate guest to the same host"); the guest keeps running."""
     name = rig.start_guest()
     messages: list[Message] = []
     app = fleet_app({"here": rig.source_uri, "again": rig.source_uri})
+    same_host = (f"Migrate: again is the same physical host as here "
+                 f"(host UUID {rig.host_uuids[0]}); pick another host")
     try:
         async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
             await migrate(pilot, app, name, "here")
             done = await finished(pilot, messages, 1)
-            assert not done.ok and "\n" not in done.text
-            assert "Attempt to migrate guest to the same host" in done.text
-            assert "still on here" in done.text
-            await until(pilot, lambda: log_has(
-                app, "Attempt to migrate guest to the same host"), 3, "the failure line")
+            assert not done.ok and done.text == f"{same_host} (still on here)"
+            await until(pilot, lambda: log_has(app, same_host), 3, "the failure line")
         assert both(rig, name) == ((True, True), None)
     finally:
         rig.remove_guest(name)

@@ -1,7 +1,8 @@
-"""A driver that cannot migrate (libvirt's test driver, on a private daemon): both modes
+"""A driver that cannot migrate (libvirt's test driver, on two private daemons): both modes
 fail with libvirt's own reason on one line -- managed direct through `migrate3`,
 peer-to-peer through `migrateToURI3` -- and the guest keeps running where it was; abort
-is greyed with the capabilities' reason."""
+is greyed with the capabilities' reason. Two hosts of the fleet on one daemon are
+refused by xentui's pre-flight before libvirt is asked."""
 
 from __future__ import annotations
 
@@ -31,14 +32,14 @@ GUEST_XML = """<domain type='test'>
 
 
 async def test_a_driver_that_cannot_migrate_gives_its_reason_and_the_guest_stays(
-    test_daemon: PrivateDaemon, private_state: Path  # noqa: F811
+    test_daemon: PrivateDaemon, daemon: PrivateDaemon, private_state: Path  # noqa: F811
 ) -> None:
     name = f"nomig-{uuid.uuid4().hex[:6]}"
     observer = libvirt.open(test_daemon.uri)  # also keeps the daemon's test:///default
     dom = observer.defineXML(GUEST_XML.format(name=name))
     dom.create()
     messages: list[Message] = []
-    app = make_app([HostEntry("t1", test_daemon.uri), HostEntry("t2", test_daemon.uri)],
+    app = make_app([HostEntry("t1", test_daemon.uri), HostEntry("t2", daemon.uri)],
                    settings=Settings(interval=0.5), log_to_file=False)
     try:
         async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
@@ -72,6 +73,43 @@ async def test_a_driver_that_cannot_migrate_gives_its_reason_and_the_guest_stays
                 assert words in text and "still on t1" in text and "\n" not in text, text
                 assert dom.isActive() and dom.isPersistent()
             assert not app.main.query_one(MigrationLine).display
+            assert app.fleet.migrations() == []
+    finally:
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+        observer.close()
+
+
+async def test_two_hosts_on_one_daemon_are_refused_before_libvirt_migrates(
+    test_daemon: PrivateDaemon, private_state: Path  # noqa: F811
+) -> None:
+    name = f"onemig-{uuid.uuid4().hex[:6]}"
+    observer = libvirt.open(test_daemon.uri)
+    dom = observer.defineXML(GUEST_XML.format(name=name))
+    dom.create()
+    messages: list[Message] = []
+    app = make_app([HostEntry("t1", test_daemon.uri), HostEntry("t2", test_daemon.uri)],
+                   settings=Settings(interval=0.5), log_to_file=False)
+    try:
+        async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+            ref = DomainRef("t1", dom.UUIDString())
+            await until(pilot, lambda: ref in app.main.table.figures
+                        and all(h.connected for h in app.fleet.hosts.values()), 20, "listed")
+            assert app.main.table.select(ref)
+            await pilot.pause()
+            await pilot.press("m")
+            await until(pilot, lambda: isinstance(app.screen, MigrateScreen), 5, "dialog")
+            await pilot.press("enter")
+            await until(pilot, lambda: asking(app), 5, "confirmation")
+            await pilot.press("y")
+            await until(pilot, lambda: any(isinstance(m, ActionDone) and m.action == "migrate"
+                                           for m in messages), 10, "the refusal")
+            done = next(m for m in messages if isinstance(m, ActionDone))
+            assert not done.ok
+            assert done.text == (f"Migrate: t2 already runs {name} (a domain with its UUID) "
+                                 "(still on t1)")
+            assert dom.isActive() and dom.isPersistent()
             assert app.fleet.migrations() == []
     finally:
         if dom.isActive():

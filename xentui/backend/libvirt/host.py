@@ -45,6 +45,7 @@ from xentui.backend.libvirt.hostinfo import (
 from xentui.backend.libvirt.jobs import JobFigures, abort_job, progress, read_job
 from xentui.backend.libvirt.listing import read_listing
 from xentui.backend.libvirt.migration import flags_for, migrate
+from xentui.backend.libvirt.preflight import check_target
 from xentui.backend.libvirt.sampler import Sampler, sample_one
 from xentui.backend.models import (
     Capabilities,
@@ -395,7 +396,8 @@ class LibvirtHost:
     async def migrate_to(self, uuid: str, target: HostBackend, opts: MigrationOptions,
                          progress: ProgressSink | None = None) -> str:
         """Live-migrate a domain to another libvirt host of the fleet, reporting its job
-        statistics to `progress` while it runs."""
+        statistics to `progress` while it runs. A pre-flight in the pool
+        (`preflight.check_target`) first refuses a migration that cannot succeed."""
         if not isinstance(target, LibvirtHost):
             raise Unsupported(f"Migrate: {target.id} is not a libvirt host")
         if target is self:
@@ -407,7 +409,9 @@ class LibvirtHost:
 
         def run() -> str:
             with target.link.borrowed():
-                return migrate(src, dest, target.uri, uuid, target.id, opts, flags)
+                check_target(src, dest, uuid, self.id, target.id)
+                return migrate(src, dest, target.uri, uuid, target.id, opts, flags,
+                               source_name=self.id)
 
         job = asyncio.ensure_future(self.link.call(run))
         watch = None

@@ -12,6 +12,7 @@ import time
 import libvirt
 from xentui.backend.errors import DomainGone, Unsupported
 from xentui.backend.libvirt.errors import translate
+from xentui.backend.libvirt.held_job import held_job_note, job_held
 from xentui.backend.models import MigrationOptions
 
 LIBXL_FLAGS = (
@@ -62,11 +63,14 @@ def checked(flags: int, driver: str) -> int:
 
 def migrate(
     src: libvirt.virConnect, dest: libvirt.virConnect, dest_uri: str, uuid: str,
-    target_name: str, opts: MigrationOptions, flags: int,
+    target_name: str, opts: MigrationOptions, flags: int, *, source_name: str,
 ) -> str:
-    """Move the running domain `uuid` from `src` to the target with `flags` (from
-    `flags_for`); what happened, with the time it took. Raises a typed error with
-    libvirt's reason and the time it took on one line."""
+    """Move the running domain `uuid` from `src` (the fleet host `source_name`) to the
+    target with `flags` (from `flags_for`); what happened, with the time it took. Raises
+    a typed error with libvirt's reason and the time it took on one line, which also says
+    so when the failed migration left the domain's job held on the source (`held_job`: a
+    managed direct one on libxl does). No pre-flight here: `preflight.check_target`
+    comes first."""
     try:
         dom = src.lookupByUUIDString(uuid)
         name = dom.name()
@@ -82,5 +86,8 @@ def migrate(
             dom.migrate3(dest, {}, flags)
     except libvirt.libvirtError as err:
         took = time.monotonic() - t0
-        raise translate(err, f"Migrate {name} to {target_name} failed after {took:.1f} s") from err
+        failed = translate(err, f"Migrate {name} to {target_name} failed after {took:.1f} s")
+        if job_held(src, dom):
+            failed = type(failed)(f"{failed}; {held_job_note(name, source_name)}")
+        raise failed from err
     return f"{name}: migrated to {target_name} in {time.monotonic() - t0:.1f} s"
