@@ -128,7 +128,7 @@ def timed(spent: dict[str, float]) -> None:
     from textual.app import App
     wrap(Compositor, "render_partial_update", "  compositor: partial update")
     wrap(App, "_display", "  compositor: display (encode, write)")
-    wrap(DomainTable, "set_host_figures", "  pass: table")
+    wrap(DomainTable, "set_hosts_figures", "  pass: table")
     wrap(MainScreen, "fit_columns", "  pass: columns")
     wrap(MainScreen, "show_graphs", "  pass: graphs")
     wrap(HostBar, "show", "  pass: header")
