@@ -1,6 +1,7 @@
 """A migration under way, as the fleet's feed tells it: one row for the domain at every
 moment (on the source until the migration ends, then on the target), progress records
-with a last one that says it finished, and abort refused when none runs. The demo fleet
+with a last one that says it finished, abort refused when none runs, and a failure after
+an abort said to be one whatever words the driver used. The demo fleet
 is the backend; its migration is made to last by holding the call open after the
 simulation moved the guest, as a driver's does between the switch-over and its return."""
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from xentui.backend.errors import NotAllowed
+from xentui.backend.errors import ActionError, NotAllowed
 from xentui.backend.fleet import Record
 from xentui.backend.models import (
     DomainRef,
@@ -100,5 +101,51 @@ async def test_one_row_at_every_moment_while_a_migration_runs() -> None:
         assert progress[0].ref == ref and progress[0].target == dst
         assert progress[-1].finished and not any(p.finished for p in progress[:-1])
         assert fleet.migration(ref) is None and fleet.migrations() == []
+    finally:
+        await fleet.close()
+
+
+@pytest.mark.parametrize("abort", [True, False])
+async def test_a_migration_that_fails_after_an_abort_says_it_was_aborted(abort: bool) -> None:
+    fleet = demo_fleet(interval=60, past_s=0, hosts=2)
+    fleet.start()
+    try:
+        while not all(fleet.domains(h) for h in fleet.hosts):
+            await asyncio.sleep(0.01)
+        src, dst = list(fleet.hosts)
+        guest = next(f for f in fleet.domains(src).values()
+                     if f.sample.state is DomainState.RUNNING and not f.is_dom0)
+        ref = DomainRef(src, guest.uuid)
+        host = fleet.hosts[src]
+        stop = asyncio.Event()
+
+        async def runs_until_stopped(*args: object) -> str:
+            await stop.wait()  # QEMU may word an aborted job as the broken pipe it left
+            raise ActionError(f"Migrate {guest.name} failed: Unable to write to socket")
+
+        async def stops_it(uuid: str) -> str:
+            stop.set()
+            return "abort requested"
+
+        host.migrate_to = runs_until_stopped  # type: ignore[method-assign]
+        host.abort_migration = stops_it  # type: ignore[method-assign]
+        job = asyncio.create_task(fleet.migrate(ref, dst, MigrationOptions()))
+        await asyncio.sleep(0)
+        if abort:
+            assert await fleet.abort_migration(ref) == "abort requested"
+        else:
+            stop.set()
+        with pytest.raises(ActionError) as failed:
+            await job
+        assert str(failed.value).endswith("; aborted on request") is abort
+        assert "Unable to write to socket" in str(failed.value)
+        # The next migration of the same domain starts with no abort remembered.
+        stop.clear()
+        again = asyncio.create_task(fleet.migrate(ref, dst, MigrationOptions()))
+        await asyncio.sleep(0)
+        stop.set()
+        with pytest.raises(ActionError) as second:
+            await again
+        assert "aborted" not in str(second.value)
     finally:
         await fleet.close()

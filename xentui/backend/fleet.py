@@ -122,6 +122,7 @@ class Fleet:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing = False
         self._migrations: dict[DomainRef, MigrationProgress] = {}
+        self._aborts: set[DomainRef] = set()  # migrations whose abort was asked for
         self._ticks = PassTicks(self._take_pass)
         for host in self.hosts.values():
             host.status_listeners.append(self._on_status)
@@ -304,7 +305,14 @@ class Fleet:
         try:
             return await self.host(ref).migrate_to(ref.uuid, self.hosts[target], opts,
                                                    self._progress)
+        except BackendError as err:
+            # The driver's words for an aborted job vary (QEMU may report the broken
+            # pipe it caused): say plainly that the operator stopped it.
+            if ref in self._aborts:
+                raise type(err)(f"{err}; aborted on request") from err
+            raise
         finally:
+            self._aborts.discard(ref)
             hosts = (self.host(ref), self.hosts[target])
             readings = await asyncio.gather(*(h.refresh_domain(ref.uuid) for h in hosts),
                                             return_exceptions=True)
@@ -326,7 +334,12 @@ class Fleet:
         """Cancel the domain's migration under way; it keeps running where it was."""
         if ref not in self._migrations:
             raise NotAllowed("Abort migration: no migration of this domain is under way")
-        return await self.host(ref).abort_migration(ref.uuid)
+        self._aborts.add(ref)
+        try:
+            return await self.host(ref).abort_migration(ref.uuid)
+        except BaseException:
+            self._aborts.discard(ref)
+            raise
 
     def watch(self, host_id: str, uuids: Iterable[str]) -> None:
         """Tell a host which of its domains are on screen, and its part of the fleet's
