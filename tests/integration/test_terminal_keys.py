@@ -183,3 +183,26 @@ def test_bulk_marks_typed_in_bursts(terminal: Terminal, observer: libvirt.virCon
     assert observer.lookupByName("db01").state()[0] == running
     terminal.send("u")
     terminal.wait(lambda: "marked" not in terminal.screen(), 5, "the marks cleared")
+
+
+def test_escape_and_a_key_in_one_burst_are_two_keys(terminal: Terminal,
+                                                    observer: libvirt.virConnect) -> None:
+    """Esc and the key behind it in one read look like Meta+key to Textual; they act as
+    the two keys typed: Esc leaves the filter, then the detail screen, and the key after
+    it reaches the table (here `p`, whose question is answered to pause web01)."""
+    paused = libvirt.VIR_DOMAIN_PAUSED
+    terminal.send("/web01", literal=True)
+    terminal.wait(lambda: "web02" not in terminal.screen(), 5, "the filter to web01")
+    terminal.send("Escape", "p")  # one burst: ESC p
+    terminal.wait(lambda: "Pause web01 on vm?" in terminal.screen(), 5, "the question")
+    assert "web02" in terminal.screen()  # Esc cleared the filter (no `p` typed into it)
+    terminal.send("n")
+    terminal.wait(lambda: "Pause web01: cancelled" in terminal.screen(), 5, "the question gone")
+    terminal.send("Enter")
+    terminal.wait(lambda: "Domain web01" in terminal.screen(), 5, "the detail screen")
+    terminal.send("Escape", "p")
+    terminal.wait(lambda: "Pause web01 on vm?" in terminal.screen(), 5, "the question")
+    assert "Domain web01" not in terminal.screen()
+    terminal.send("y")
+    terminal.wait(lambda: observer.lookupByName("web01").state()[0] == paused, 10,
+                  "web01 paused")

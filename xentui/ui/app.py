@@ -10,6 +10,7 @@ from rich.console import RenderableType
 from textual import events, on
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.constants import ESCAPE_DELAY
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -49,7 +50,7 @@ from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
 from xentui.ui.screens.main import MainScreen
 from xentui.ui.screens.migrate import MigrateScreen
-from xentui.ui.typeahead import TypeAhead
+from xentui.ui.typeahead import TypeAhead, escape_then_key
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.host_bar import HostBar
 from xentui.ui.widgets.hosts_pane import HostsPane
@@ -152,6 +153,10 @@ class XentuiApp(BulkActionsApp, MigrationApp):
                    for h in self.fleet.hosts.values()) > 1
 
     async def on_event(self, event: events.Event) -> None:
+        if (isinstance(event, events.Key) and not event.is_forwarded
+                and (pair := escape_then_key(event)) is not None):
+            await self._escape_then(*pair)
+            return
         if self.type_ahead.take(event) or self.type_ahead.stale(event):
             return
         closing = (isinstance(event, events.Key) and event.key in ("enter", "escape")
@@ -164,6 +169,21 @@ class XentuiApp(BulkActionsApp, MigrationApp):
             # `/web⏎*` would put the `*` in the filter), see `filter_closed`.
             self._hold_keys()
             self._held_for_filter = True
+
+    async def _escape_then(self, escape: events.Key, key: events.Key) -> None:
+        """Esc and a key read together: Esc as if typed alone, then the key. When Esc
+        went to a dialog or the detail screen, the key (and any typed behind it) waits as
+        long as a terminal would have kept the two apart, so that it reaches whatever
+        is on screen once Esc has closed it, as it would have if typed slowly."""
+        await self.on_event(escape)
+        if not self.type_ahead.holding and self.has_main() and self.screen is not self.main:
+            self._hold_keys()
+            self.set_timer(ESCAPE_DELAY, self._replay_after_escape)
+        await self.on_event(key)
+
+    def _replay_after_escape(self) -> None:
+        if self.type_ahead.holding and not self._held_for_filter:
+            self.type_ahead.replay(self)
 
     def filter_closed(self) -> None:
         """The filter handed the keyboard back: replay the keys held behind Enter/Esc."""

@@ -7,6 +7,12 @@ that follow `D` in one burst would reach the domain table's one-key actions. Whi
 held, keys and pastes are queued; the dialog, once mounted, takes them: a text field
 receives them as if typed into it, a yes/no question drops them (keys typed before a
 question was on screen never answer it).
+
+A terminal sends Esc as a lone ESC byte and Meta+key as ESC before the key: when Esc and
+the next key arrive in one read (a burst), Textual reads them as Meta+key (`alt+j`).
+xentui binds no Meta keys, so `escape_then_key` splits such a key back into the two the
+person typed. (For Esc before a punctuation key, Enter or space Textual drops the Esc
+before the App sees anything; that cannot be mended here.)
 """
 
 from __future__ import annotations
@@ -20,6 +26,18 @@ from textual.widget import Widget
 
 HOLD_LIMIT_S = 3.0
 """A dialog that never takes its keys (it failed to mount) frees them after this."""
+
+
+def escape_then_key(event: events.Key) -> tuple[events.Key, events.Key] | None:
+    """Esc and the key typed behind it, when `event` is the Meta+key Textual read them
+    as (None for any other key). Both keep the time the pair was read."""
+    char = event.character
+    if not event.key.startswith("alt+") or char is None or len(char) != 1 or not char.isalnum():
+        return None
+    pair = (events.Key("escape", "\x1b"), events.Key(char, char))
+    for part in pair:
+        part.time = event.time
+    return pair
 
 
 class TypeAhead:
