@@ -77,6 +77,33 @@ def _settled(rig: Rig, domid: int, timeout: float = 90) -> dict[str, int]:
     raise AssertionError(f"tiny's counters still moving after {timeout} s")
 
 
+def _traffic_between_two_passes(
+    rig: Rig, sampler: Dom0Sampler, domid: int
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, int], dict[str, int]] | None:
+    """Both paths' passes before and after known disk and network traffic, with Dom0's
+    counters read just before and just after each pass; None when they moved across a
+    pass (a stray frame on the idle link: on the rig, single 56- and 70-byte frames
+    several seconds apart with no test traffic), so that the samples' raw counters can
+    be held to Dom0's byte for byte."""
+    rig.guest("echo 3 > /proc/sys/vm/drop_caches")  # the reads below reach the disk
+    _settled(rig, domid)
+    sampler.sample()  # devices learned, rates primed
+    before = rig.dom0_counters(domid)
+    first = sampler.sample()
+    if rig.dom0_counters(domid) != before:
+        return None
+    rig.guest(
+        "dd if=/dev/xvda of=/dev/null bs=64k count=128 2>/dev/null;"
+        " dd if=/dev/zero of=/dev/xvda bs=64k count=32 seek=160 conv=fsync 2>/dev/null"
+    )
+    rig.sh("busybox ping -q -c 4 -i 0.2 -s 20000 10.99.0.2")
+    after = _settled(rig, domid)
+    second = sampler.sample()
+    if rig.dom0_counters(domid) != after:
+        return None
+    return first, second, before, after
+
+
 def test_dom0_counters_path_agrees_with_libvirt_and_dom0(
     tiny_running: Rig, dom0_sampler: Dom0Sampler
 ) -> None:
@@ -87,19 +114,14 @@ def test_dom0_counters_path_agrees_with_libvirt_and_dom0(
     domid = rig.xl_id()
     rig.sh("ip addr replace 10.99.0.1/24 dev xenbr0 && ip link set xenbr0 up")
     rig.guest("ip addr replace 10.99.0.2/24 dev eth0")
-    rig.guest("echo 3 > /proc/sys/vm/drop_caches")
-    _settled(rig, domid)
-    dom0_sampler.sample()  # devices learned, rates primed
-    first = dom0_sampler.sample()
-    before = rig.dom0_counters(domid)
-    rig.guest(
-        "dd if=/dev/xvda of=/dev/null bs=64k count=128 2>/dev/null;"
-        " dd if=/dev/zero of=/dev/xvda bs=64k count=32 seek=160 conv=fsync 2>/dev/null"
-    )
-    rig.sh("busybox ping -q -c 4 -i 0.2 -s 20000 10.99.0.2")
-    after = _settled(rig, domid)
-    second = dom0_sampler.sample()
-    assert rig.dom0_counters(domid) == after, "traffic still running; the test needs idle ends"
+    for attempt in range(1, 6):
+        measured = _traffic_between_two_passes(rig, dom0_sampler, domid)
+        if measured is not None:
+            break
+        print(f"\nattempt {attempt}: a stray packet crossed a pass; measuring again")
+    else:
+        pytest.fail("Dom0's counters moved across a pass in 5 attempts: the link is not idle")
+    first, second, before, after = measured
 
     assert first["local"]["path"] == second["local"]["path"] == "per-domain, Dom0 I/O + xenstat"
     assert first["libvirt"]["path"] == second["libvirt"]["path"] == "per-domain"
