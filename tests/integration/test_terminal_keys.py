@@ -206,3 +206,19 @@ def test_escape_and_a_key_in_one_burst_are_two_keys(terminal: Terminal,
     terminal.send("y")
     terminal.wait(lambda: observer.lookupByName("web01").state()[0] == paused, 10,
                   "web01 paused")
+
+
+def test_keys_typed_behind_an_answer_reach_the_table(terminal: Terminal,
+                                                     observer: libvirt.virConnect) -> None:
+    """`y j p` in one burst at a question: `y` pauses web01, `j` moves to web02 and `p`
+    asks about it (the closing dialog used to take the `j` and the `p`)."""
+    select_web01(terminal)
+    terminal.send("p")
+    terminal.wait(lambda: "Pause web01 on vm?" in terminal.screen(), 5, "the question")
+    terminal.send("y", "j", "p")  # one burst
+    terminal.wait(lambda: observer.lookupByName("web01").state()[0] == libvirt.VIR_DOMAIN_PAUSED,
+                  10, "web01 paused")
+    terminal.wait(lambda: "Pause web02 on vm?" in terminal.screen(), 5, "the question on web02")
+    terminal.send("n")
+    terminal.wait(lambda: "Pause web02: cancelled" in terminal.screen(), 5, "the answer")
+    assert observer.lookupByName("web02").state()[0] == libvirt.VIR_DOMAIN_RUNNING

@@ -221,3 +221,38 @@ async def test_keys_behind_enter_or_esc_in_the_filter_reach_the_table(demo_app,
         assert "db01" in demo_app.screen.question
         await pilot.press("n")
     assert world(observer) == before
+
+
+async def test_keys_typed_behind_an_answer_reach_the_table(demo_app, observer) -> None:
+    """`y` then `j` and `p` in one burst: `y` pauses the selected domain, `j` moves to the
+    next row and `p` asks about that one (before, the dialog `y` closed took both);
+    `n` then `k` in one burst cancels and moves back up."""
+    async with demo_app.run_test(size=(140, 40)) as pilot:
+        uuid = await select(pilot, observer, "web01")
+        table = demo_app.main.table
+        below = table.figures[table.order[table.order.index(table.selected) + 1]].name
+        await pilot.press("p")
+        await until(pilot, lambda: asking(demo_app), 3.0, "the pause question")
+        burst(demo_app, "yjp")
+        await until(pilot, lambda: state(observer, "web01") == PAUSED, 5.0, "web01 paused")
+        await until(pilot, lambda: asking(demo_app) and below in demo_app.screen.question,
+                    3.0, f"the question about {below}")
+        burst(demo_app, "nk")
+        await until(pilot, lambda: not asking(demo_app) and table.selected is not None
+                    and table.selected.uuid == uuid, 3.0, "back on web01")
+        assert state(observer, below) == RUNNING
+
+
+async def test_keys_typed_behind_esc_in_the_detail_screen_reach_the_table(demo_app,
+                                                                         observer) -> None:
+    """Esc (read alone) then `j` at once: the detail screen closes and `j` moves the
+    cursor, instead of going to the closing screen."""
+    async with demo_app.run_test(size=(140, 40)) as pilot:
+        await select(pilot, observer, "web01")
+        table = demo_app.main.table
+        below = table.order[table.order.index(table.selected) + 1]
+        await pilot.press("enter")
+        await until(pilot, lambda: demo_app.screen is not demo_app.main, 3.0, "the detail")
+        burst(demo_app, "\x1bj")
+        await until(pilot, lambda: table.selected == below, 3.0, "the cursor on the next row")
+        assert demo_app.screen is demo_app.main

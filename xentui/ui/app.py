@@ -7,10 +7,9 @@ import time
 from collections.abc import Iterable
 
 from rich.console import RenderableType
-from textual import events, on
+from textual import on
 from textual.app import SystemCommand
 from textual.binding import Binding
-from textual.constants import ESCAPE_DELAY
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -34,6 +33,7 @@ from xentui.logfile import JsonLineLog
 from xentui.ui import format as fmt
 from xentui.ui.bulk import BulkActionsApp
 from xentui.ui.chops import cropped
+from xentui.ui.key_routing import KeyRoutingApp
 from xentui.ui.keymap import check_keymap
 from xentui.ui.messages import (
     DomainsChanged,
@@ -50,7 +50,7 @@ from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.screens.help import HelpScreen
 from xentui.ui.screens.main import MainScreen
 from xentui.ui.screens.migrate import MigrateScreen
-from xentui.ui.typeahead import TypeAhead, escape_then_key
+from xentui.ui.typeahead import TypeAhead
 from xentui.ui.widgets.domain_table import DomainTable
 from xentui.ui.widgets.host_bar import HostBar
 from xentui.ui.widgets.hosts_pane import HostsPane
@@ -62,7 +62,7 @@ LEVEL_NOTIFY: dict[str, SeverityLevel] = {
 }
 
 
-class XentuiApp(BulkActionsApp, MigrationApp):
+class XentuiApp(KeyRoutingApp, BulkActionsApp, MigrationApp):
     """The console for a fleet of hosts (often a fleet of one)."""
 
     CSS_PATH = "app.tcss"
@@ -98,7 +98,6 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         self.clock = time.time
         """Wall clock for log lines; snapshot tests fix it."""
         self.type_ahead = TypeAhead()
-        self._held_for_filter = False
         self._events: EventsArrived | None = None
         self._changes: DomainsChanged | None = None
         self._passes: PassDone | None = None
@@ -151,46 +150,6 @@ class XentuiApp(BulkActionsApp, MigrationApp):
         connections, or one to a pool of several members)."""
         return sum(h.info.physical_hosts if h.info is not None else 1
                    for h in self.fleet.hosts.values()) > 1
-
-    async def on_event(self, event: events.Event) -> None:
-        if (isinstance(event, events.Key) and not event.is_forwarded
-                and (pair := escape_then_key(event)) is not None):
-            await self._escape_then(*pair)
-            return
-        if self.type_ahead.take(event) or self.type_ahead.stale(event):
-            return
-        closing = (isinstance(event, events.Key) and event.key in ("enter", "escape")
-                   and not event.is_forwarded and self.has_main() and self.screen is self.main
-                   and self.main.typing())
-        await super().on_event(event)
-        if closing:
-            # Enter or Esc went to the filter; it gives the keyboard back to the table
-            # when it has handled them. Keys typed behind them wait until then (else
-            # `/web⏎*` would put the `*` in the filter), see `filter_closed`.
-            self._hold_keys()
-            self._held_for_filter = True
-
-    async def _escape_then(self, escape: events.Key, key: events.Key) -> None:
-        """Esc and a key read together: Esc as if typed alone, then the key. When Esc
-        went to a dialog or the detail screen, the key (and any typed behind it) waits as
-        long as a terminal would have kept the two apart, so that it reaches whatever
-        is on screen once Esc has closed it, as it would have if typed slowly."""
-        await self.on_event(escape)
-        if not self.type_ahead.holding and self.has_main() and self.screen is not self.main:
-            self._hold_keys()
-            self.set_timer(ESCAPE_DELAY, self._replay_after_escape)
-        await self.on_event(key)
-
-    def _replay_after_escape(self) -> None:
-        if self.type_ahead.holding and not self._held_for_filter:
-            self.type_ahead.replay(self)
-
-    def filter_closed(self) -> None:
-        """The filter handed the keyboard back: replay the keys held behind Enter/Esc."""
-        if self._held_for_filter:
-            self._held_for_filter = False
-            if self.type_ahead.holding:
-                self.type_ahead.replay(self)
 
     def _display(self, screen: Screen, renderable: RenderableType | None) -> None:  # type: ignore[type-arg]
         """Partial updates write only their dirty cells (see `CroppedChops`)."""

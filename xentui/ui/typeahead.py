@@ -18,10 +18,8 @@ before the App sees anything; that cannot be mended here.)
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from textual import events
-from textual.app import App
 from textual.widget import Widget
 
 HOLD_LIMIT_S = 3.0
@@ -50,6 +48,8 @@ class TypeAhead:
         """How many held events a question dropped (for tests and the log)."""
         self.answers_from = 0.0
         """Keys made before this monotonic time were typed before the last question."""
+        self.holds = 0
+        """How many holds have started: a timer or message meant for one hold checks it."""
 
     @property
     def holding(self) -> bool:
@@ -60,6 +60,7 @@ class TypeAhead:
         if self._held is None:
             self._held = []
             self._since = time.monotonic()
+            self.holds += 1
 
     def overdue(self) -> bool:
         """Whether a hold has lasted longer than any dialog takes to open."""
@@ -89,13 +90,11 @@ class TypeAhead:
         self.answers_from = time.monotonic()
         self.release(None)
 
-    def replay(self, app: App[Any]) -> int:
-        """Stop holding; hand the queued events back to the App in order, to be
-        resolved against the focus as it is now (after the filter closed)."""
+    def drain(self) -> list[events.Event]:
+        """Stop holding; the queued events, in order, for the App to handle again
+        against the focus as it is now (after the filter or a dialog closed)."""
         held, self._held = self._held or [], None
-        for event in held:
-            app.post_message(event)
-        return len(held)
+        return held
 
     def release(self, target: Widget | None) -> int:
         """Stop holding; hand the queued events to `target` in order, or drop them if

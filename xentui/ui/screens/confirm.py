@@ -6,6 +6,8 @@ read as markup.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -45,6 +47,8 @@ class ConfirmScreen(ModalScreen[bool]):
     """Ask a yes/no question: `y` or Yes confirms; `n`, Esc or No refuses (the default)."""
 
     DEFAULT_CSS = _DIALOG_CSS.replace("{screen}", "ConfirmScreen")
+    closing_keys: ClassVar[frozenset[str]] = frozenset({"y", "n", "escape", "enter"})
+    """The keys that answer (Enter presses the focused button); see `key_routing`."""
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n", "answer(False)", "No", id="confirm.no"),
@@ -125,6 +129,12 @@ class TypeNameScreen(ModalScreen[bool]):
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         self.query_one("#message", Static).update("")
+
+    @property
+    def closing_keys(self) -> frozenset[str]:
+        """Esc closes it, and Enter when the name is right; see `key_routing`."""
+        right = self.is_mounted and self.query_one(Input).value == self.expected
+        return frozenset({"enter", "escape"} if right else {"escape"})
 
     def action_refuse(self) -> None:
         self.dismiss(False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
@@ -210,6 +211,8 @@ class DetailScreen(Screen[None]):
         border-title-align: left;
     }
     """
+    closing_keys: ClassVar[frozenset[str]] = frozenset({"escape"})
+    """See `key_routing`."""
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("r", "reload", "Reload", id="detail.reload"),

@@ -102,5 +102,13 @@ class MigrateScreen(ModalScreen[MigrationChoice | None]):
         if event.option.id is not None:
             self.dismiss(MigrationChoice(event.option.id, self.options))
 
+    @property
+    def closing_keys(self) -> frozenset[str]:
+        """Esc cancels, and Enter picks the host highlighted in the focused list; see
+        `key_routing`."""
+        box = self.focused
+        picks = isinstance(box, OptionList) and box.highlighted is not None
+        return frozenset({"enter", "escape"} if picks else {"escape"})
+
     def action_cancel(self) -> None:
         self.dismiss(None)
