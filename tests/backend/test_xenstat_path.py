@@ -8,6 +8,7 @@ read it in the worker thread, the header names it, and close and reconnect relea
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -204,3 +205,42 @@ async def test_local_xen_host_wires_and_releases_the_reader(
         await host.close()
         conn.close()
     assert readers[1].closed
+
+
+def test_snapshot_figures_carry_the_snapshots_time(
+        conn: libvirt.virConnect, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A domain's CPU time from the snapshot is stamped with when the snapshot was read,
+    not when the pass reached the domain (later by the rest of the pass: here 50 ms), so
+    that its CPU % divides by the span between two snapshots; figures read from libvirt
+    keep their own time."""
+    fake = FakeXenStat(conn, missing="cache")
+    windows: list[tuple[float, float]] = []
+    read = fake.read
+
+    def timed_read() -> dict[int, XenDomainStat]:
+        start = time.monotonic()
+        found = read()
+        windows.append((start, time.monotonic()))
+        return found
+
+    fake.read = timed_read  # type: ignore[method-assign]
+    per_domain = Sampler._per_domain
+
+    def late(self: Sampler, listed: list[Any]) -> list[DomainSample]:
+        time.sleep(0.05)
+        return per_domain(self, listed)
+
+    monkeypatch.setattr(Sampler, "_per_domain", late)
+    with ThreadPoolExecutor(2) as pool:
+        sampler = Sampler(conn, bulk=False, pool=pool, parallel=False)
+        sampler.xen_stat = cast(XenStat, fake)
+        sampler.read()
+        samples = {s.name: s for s in sampler.read()}
+    start, end = windows[-1]
+    covered = {s.name for s in fake.last.values()}
+    assert covered and "cache" not in covered
+    for name in covered:
+        assert start <= samples[name].at <= end, name
+        io_at = samples[name].io_at
+        assert io_at is None or io_at >= end + 0.05, name
+    assert samples["cache"].at >= end + 0.05

@@ -179,6 +179,7 @@ def sample_one(
     uuid: str | None = None,
     listed: Listed | None = None,
     info: Info | None = None,
+    info_at: float | None = None,
 ) -> DomainSample:
     """Read one domain through per-domain calls (raises libvirtError if it vanished).
 
@@ -187,9 +188,12 @@ def sample_one(
     time) instead of reading them again. `local` reads Xen's own counters on Dom0.
     `listed`: the handle's listing entry, whose UUID, name and id the handle holds (a
     handle keeps what it was listed with), so that they are not asked again. `info`:
-    the domain's figures read another way (libxenstat), so that `info()` is not asked.
+    the domain's figures read another way (libxenstat), so that `info()` is not asked,
+    and `info_at` when they were read: the sample's time, for its CPU time to be held
+    against (the I/O counters, read now, keep their own).
     """
-    at = time.monotonic()
+    read_at = time.monotonic()
+    at = info_at if info is not None and info_at is not None else read_at
     state_code, maxmem, mem, nvcpus, cpu_time = dom.info() if info is None else info
     state = DomainState.from_libvirt(state_code)
     active = state.active
@@ -209,7 +213,7 @@ def sample_one(
             disks, nets, io_at = carry.disks, carry.nets, carry.io_read_at
         else:
             disks, nets = _read_io(dom, devices, local, dom_id)
-            io_at = at
+            io_at = read_at
     # Positional: a keyword call of this 17-field record costs half as much again, and
     # every domain builds one every pass.
     return DomainSample(

@@ -117,6 +117,8 @@ class Sampler:
         """A word for the log from the last pass (the host hands it on once), or ''."""
         self._xen: dict[int, XenDomainStat] = {}
         """This pass's libxenstat snapshot, by domain id ({}: none)."""
+        self._xen_at = 0.0
+        """When that snapshot was taken (monotonic, the middle of the read)."""
         self.answered_at = 0.0
         """When the newest domain read of a pass began (monotonic): the daemon answers."""
         self._held: list[Listed] = []
@@ -191,7 +193,7 @@ class Sampler:
             info = self._xen_info(listed, last) if self._xen else None
             sample = sample_one(listed.dom, self.devices, persistent=persistent,
                                 carry=None if due else last, local=self.local_io,
-                                listed=listed, info=info)
+                                listed=listed, info=info, info_at=self._xen_at)
             if info is None:
                 self.answered_at = sample.at
             return sample
@@ -220,13 +222,16 @@ class Sampler:
         stat = self.xen_stat
         if stat is None:
             return {}
+        before = time.monotonic()
         try:
-            return stat.read()
+            found = stat.read()
         except Exception as err:  # any failure of the library: libvirt stays the source
             self.notice = (f"libxenstat read failed ({' '.join(str(err).split())}): CPU and "
                            "memory are read through libvirt from now on")
             self.xen_stat = None
             return {}
+        self._xen_at = (before + time.monotonic()) / 2
+        return found
 
     def _share(self, listed: list[Listed]) -> list[DomainSample | None]:
         return [self._one(entry) for entry in listed]
