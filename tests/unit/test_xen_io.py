@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -62,16 +63,21 @@ def test_counters_from_fake_dom0(tmp_path: Path) -> None:
     }
 
 
-def test_refresh_rereads_net_dev_and_vbd_files_are_read_live(tmp_path: Path) -> None:
+def test_counters_are_as_of_the_last_refresh(tmp_path: Path) -> None:
+    """vifs and vbds are read together by `refresh` (one reading time for all of them,
+    `read_at`, inside the refresh); between refreshes the figures stand."""
     sys_root, proc_root = fake_dom0(tmp_path, {"vbd-3-51712": {"rd_sect": 1, "wr_sect": 1}})
     reader = XenLocalIo.probe(sys_root, proc_root)
     assert reader is not None
     reader.refresh()
     (proc_root / "net" / "dev").write_text(NET_DEV.replace("vif5.0: 111", "vif5.0: 5111"))
-    assert reader.nets(["vif5.0"])["vif5.0"].tx_bytes == 111  # until the next refresh
-    reader.refresh()
-    assert reader.nets(["vif5.0"])["vif5.0"].tx_bytes == 5111
     (sys_root / "bus/xen-backend/devices/vbd-3-51712/statistics/rd_sect").write_text("40\n")
+    assert reader.nets(["vif5.0"])["vif5.0"].tx_bytes == 111  # until the next refresh
+    assert reader.disks(3, ["xvda"])["xvda"].rd_bytes == 1 * SECTOR_BYTES
+    before = time.monotonic()
+    reader.refresh()
+    assert before <= reader.read_at <= time.monotonic()
+    assert reader.nets(["vif5.0"])["vif5.0"].tx_bytes == 5111
     assert reader.disks(3, ["xvda"])["xvda"].rd_bytes == 40 * SECTOR_BYTES
     assert reader.disks(3, ["xvda"])["xvda"].rd_reqs is None  # a file missing: unknown
 

@@ -11,7 +11,9 @@ disk bytes as 512-byte sectors.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from pathlib import Path
 
 from xentui.backend.models import DiskCounters, NetCounters
@@ -72,12 +74,16 @@ def _read_int(path: Path) -> int | None:
 
 
 class XenLocalIo:
-    """Every guest's vif and vbd counters from Dom0's own files; `refresh` once per pass."""
+    """Every guest's vif and vbd counters from Dom0's own files, all read at once by
+    `refresh` (once per pass), so that they share one reading time (`read_at`)."""
 
     def __init__(self, sys_root: Path = Path("/sys"), proc_root: Path = Path("/proc")) -> None:
         self.vbd_root = sys_root / "bus" / "xen-backend" / "devices"
         self.net_dev = proc_root / "net" / "dev"
         self._nics: dict[str, tuple[int, int, int, int]] = {}
+        self._vbds: dict[tuple[int, int], DiskCounters] = {}
+        self.read_at = 0.0
+        """When the counters were read (monotonic, the middle of the last refresh)."""
 
     @classmethod
     def probe(cls, sys_root: Path = Path("/sys"),
@@ -89,11 +95,38 @@ class XenLocalIo:
         return None
 
     def refresh(self) -> None:
-        """Read /proc/net/dev once for all interfaces (vbd files are read per disk)."""
+        """Read /proc/net/dev once for all interfaces and every vbd's statistics."""
+        before = time.monotonic()
         try:
             self._nics = parse_net_dev(self.net_dev.read_text())
         except OSError:
             self._nics = {}
+        self._vbds = self._read_vbds()
+        self.read_at = (before + time.monotonic()) / 2
+
+    def _read_vbds(self) -> dict[tuple[int, int], DiskCounters]:
+        """Every vbd's counters, by (domain id, device number)."""
+        out: dict[tuple[int, int], DiskCounters] = {}
+        try:
+            entries = list(os.scandir(self.vbd_root))
+        except OSError:
+            return out
+        for entry in entries:
+            kind, _, ids = entry.name.partition("-")
+            dom_id, _, devid = ids.partition("-")
+            if kind != "vbd" or not dom_id.isdigit() or not devid.isdigit():
+                continue
+            stats = Path(entry.path) / "statistics"
+            rd_sect, wr_sect = _read_int(stats / "rd_sect"), _read_int(stats / "wr_sect")
+            if rd_sect is None and wr_sect is None:
+                continue
+            out[int(dom_id), int(devid)] = DiskCounters(
+                None if rd_sect is None else rd_sect * SECTOR_BYTES,
+                None if wr_sect is None else wr_sect * SECTOR_BYTES,
+                _read_int(stats / "rd_req"),
+                _read_int(stats / "wr_req"),
+            )
+        return out
 
     def nets(self, names: tuple[str, ...] | list[str]) -> dict[str, NetCounters]:
         """Counters of the named vifs, from the guest's side, as of the last refresh."""
@@ -106,20 +139,11 @@ class XenLocalIo:
         return out
 
     def disks(self, dom_id: int, targets: tuple[str, ...] | list[str]) -> dict[str, DiskCounters]:
-        """Counters of the named disks of domain `dom_id` from blkback's statistics."""
+        """Counters of the named disks of domain `dom_id`, as of the last refresh."""
         out: dict[str, DiskCounters] = {}
         for target in targets:
             devid = vbd_devid(target)
-            if devid is None:
-                continue
-            stats = self.vbd_root / f"vbd-{dom_id}-{devid}" / "statistics"
-            rd_sect, wr_sect = _read_int(stats / "rd_sect"), _read_int(stats / "wr_sect")
-            if rd_sect is None and wr_sect is None:
-                continue
-            out[target] = DiskCounters(
-                None if rd_sect is None else rd_sect * SECTOR_BYTES,
-                None if wr_sect is None else wr_sect * SECTOR_BYTES,
-                _read_int(stats / "rd_req"),
-                _read_int(stats / "wr_req"),
-            )
+            found = None if devid is None else self._vbds.get((dom_id, devid))
+            if found is not None:
+                out[target] = found
         return out

@@ -117,14 +117,17 @@ def _quiet_call(fn: Any, *args: Any) -> Any:
 
 def _read_io(
     dom: libvirt.virDomain, devices: DomainDevices, local: XenLocalIo | None, dom_id: int | None
-) -> tuple[dict[str, DiskCounters], dict[str, NetCounters]]:
+) -> tuple[dict[str, DiskCounters], dict[str, NetCounters], bool]:
     """Block and interface counters of one running domain: from Dom0's own files where
-    the local reader has them, else one libvirt call per device."""
+    the local reader has them, else one libvirt call per device; and whether they all
+    came from the files (then they are as of the reader's `read_at`)."""
     disks: dict[str, DiskCounters] = {}
     nets: dict[str, NetCounters] = {}
     if local is not None and dom_id is not None:
         disks = local.disks(dom_id, devices.disks)
         nets = local.nets(devices.nets)
+    from_files = local is not None and len(disks) == len(devices.disks) \
+        and len(nets) == len(devices.nets)
     for dev in devices.disks:
         if dev in disks:
             continue
@@ -142,7 +145,7 @@ def _read_io(
             nets[dev] = NetCounters(
                 _opt_int(nic[0]), _opt_int(nic[4]), _opt_int(nic[1]), _opt_int(nic[5])
             )
-    return disks, nets
+    return disks, nets, from_files
 
 
 def xen_state_code(letters: str) -> int:
@@ -212,8 +215,8 @@ def sample_one(
         if carry is not None and carry.id == dom_id and carry.uuid == uuid and carry.state.active:
             disks, nets, io_at = carry.disks, carry.nets, carry.io_read_at
         else:
-            disks, nets = _read_io(dom, devices, local, dom_id)
-            io_at = read_at
+            disks, nets, from_files = _read_io(dom, devices, local, dom_id)
+            io_at = local.read_at if from_files and local is not None else read_at
     # Positional: a keyword call of this 17-field record costs half as much again, and
     # every domain builds one every pass.
     return DomainSample(
