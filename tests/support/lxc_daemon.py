@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -254,7 +255,16 @@ class LxcDaemon:
             dom.create()
         except libvirt.libvirtError as err:
             raise ContainerError(" ".join(str(err).split())) from err
-        wait_init_known(dom, timeout)
+        try:
+            wait_init_known(dom, timeout / 3)
+        except libvirt.libvirtError as err:
+            # Seen once in three suite runs (libvirt 9.0, two workers): the driver did not
+            # learn a started container's init in 30 s ("Init pid is not yet available"
+            # throughout). Rather than wait on, start the container again.
+            print(f"container {name}: {err}; starting it again", file=sys.stderr)
+            dom.destroy()
+            dom.create()
+            wait_init_known(dom, timeout)
         if listening:
             self.wait_listening(name, timeout)
 
