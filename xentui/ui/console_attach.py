@@ -52,7 +52,9 @@ def learn_console(screen: Screen[None], app: XentuiApp, fig: DomainFigures | Non
         if reason is not None:
             screen.refresh_bindings()
 
-    screen.run_worker(check(), group="console-check", exclusive=True, exit_on_error=False)
+    # the function, not a coroutine: a newer check may replace this one before it starts
+    screen.run_worker(check, group="console-check", exclusive=True,  # type: ignore[arg-type]
+                      exit_on_error=False)
 
 
 def request_console(app: XentuiApp, fig: DomainFigures, force: bool = False) -> None:
