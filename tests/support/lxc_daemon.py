@@ -258,7 +258,7 @@ class LxcDaemon:
         try:
             wait_init_known(dom, timeout / 3)
         except libvirt.libvirtError as err:
-            # Seen once in three suite runs (libvirt 9.0, two workers): the driver did not
+            # Seen once in four suite runs (libvirt 9.0, two workers): the driver did not
             # learn a started container's init in 30 s ("Init pid is not yet available"
             # throughout). Rather than wait on, start the container again.
             print(f"container {name}: {err}; starting it again", file=sys.stderr)
