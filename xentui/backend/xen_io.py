@@ -66,11 +66,19 @@ def parse_net_dev(text: str) -> dict[str, tuple[int, int, int, int]]:
     return out
 
 
-def _read_int(path: Path) -> int | None:
+def _read_int(path: str | Path) -> int | None:
+    """A sysfs counter (os.open/os.read: a third of what Path.read_text costs, and a
+    pass reads four of these per vbd)."""
     try:
-        return int(path.read_text().strip())
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return int(os.read(fd, 64))
     except (OSError, ValueError):
         return None
+    finally:
+        os.close(fd)
 
 
 class XenLocalIo:
@@ -116,15 +124,15 @@ class XenLocalIo:
             dom_id, _, devid = ids.partition("-")
             if kind != "vbd" or not dom_id.isdigit() or not devid.isdigit():
                 continue
-            stats = Path(entry.path) / "statistics"
-            rd_sect, wr_sect = _read_int(stats / "rd_sect"), _read_int(stats / "wr_sect")
+            stats = f"{entry.path}/statistics/"  # strings: Path joins cost as much again
+            rd_sect, wr_sect = _read_int(stats + "rd_sect"), _read_int(stats + "wr_sect")
             if rd_sect is None and wr_sect is None:
                 continue
             out[int(dom_id), int(devid)] = DiskCounters(
                 None if rd_sect is None else rd_sect * SECTOR_BYTES,
                 None if wr_sect is None else wr_sect * SECTOR_BYTES,
-                _read_int(stats / "rd_req"),
-                _read_int(stats / "wr_req"),
+                _read_int(stats + "rd_req"),
+                _read_int(stats + "wr_req"),
             )
         return out
 
