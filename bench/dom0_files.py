@@ -15,6 +15,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -61,8 +62,7 @@ def bare_pass(sys_root: Path, proc_root: Path, n: int) -> int:
     return total
 
 
-def per_pass_ms(fn: object, passes: int) -> float:
-    assert callable(fn)
+def per_pass_ms(fn: Callable[[], object], passes: int) -> float:
     fn()  # warm the page cache and the interpreter
     start = time.thread_time()
     for _ in range(passes):

@@ -68,27 +68,33 @@ class KeyRoutingApp(ActionsApp):
         raise NotImplementedError
 
     async def on_event(self, event: events.Event) -> None:
-        fresh_key = isinstance(event, events.Key) and not event.is_forwarded
-        if fresh_key and (pair := escape_then_key(event)) is not None:  # type: ignore[arg-type]
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            if not (self.type_ahead.take(event) or self.type_ahead.stale(event)):
+                await super().on_event(event)
+            return
+        if (pair := escape_then_key(event)) is not None:
             await self._escape_then(*pair)
             return
         if self.type_ahead.take(event) or self.type_ahead.stale(event):
             return
-        key = event.key if isinstance(event, events.Key) else ""
         on_main = self.has_main() and self.screen is self.main
-        closing_filter = fresh_key and key in ("enter", "escape") and on_main and self.main.typing()
-        closing = (self.screen if fresh_key and self.has_main() and not on_main
-                   and key in keys_that_close(self.screen) else None)
+        closing_filter = on_main and event.key in ("enter", "escape") and self.main.typing()
+        closing = (self.screen if self.has_main() and not on_main
+                   and event.key in keys_that_close(self.screen) else None)
         await super().on_event(event)
         if closing_filter:
             # The filter gives the keyboard back to the table when it has handled Enter
             # or Esc; keys typed behind them wait until then (see `filter_closed`).
             self._hold_keys()
             self._held_for_filter = True
-        elif closing is not None and not self.type_ahead.holding:
+        elif closing is not None:
+            self._hold_until_closed(closing, CLOSE_WAIT_S)
+
+    def _hold_until_closed(self, screen: Screen, wait: float) -> None:  # type: ignore[type-arg]
+        """Hold the keys typed from now until `screen` has gone, `wait` s at most."""
+        if not self.type_ahead.holding:
             self._hold_keys()
-            self._replay_once_closed(closing, time.monotonic() + CLOSE_WAIT_S,
-                                     self.type_ahead.holds)
+            self._replay_once_closed(screen, time.monotonic() + wait, self.type_ahead.holds)
 
     def _replay_once_closed(self, screen: Screen, deadline: float,  # type: ignore[type-arg]
                             hold: int) -> None:
@@ -115,19 +121,13 @@ class KeyRoutingApp(ActionsApp):
 
     async def _escape_then(self, escape: events.Key, key: events.Key) -> None:
         """Esc and a key read together: Esc as if typed alone, then the key. When Esc
-        went to a dialog or the detail screen, the key (and any typed behind it) waits as
-        long as a terminal would have kept the two apart, so that it reaches whatever
-        is on screen once Esc has closed it, as it would have if typed slowly."""
+        went to a dialog, the palette or the detail screen, the key (and any typed behind
+        it) waits until Esc has closed it (as long as a terminal would have kept the two
+        apart at most), so that it reaches what is on screen then, as if typed slowly."""
         await self.on_event(escape)
-        if not self.type_ahead.holding and self.has_main() and self.screen is not self.main:
-            self._hold_keys()
-            self.set_timer(ESCAPE_DELAY,
-                           partial(self._replay_after_escape, self.type_ahead.holds))
+        if self.has_main() and self.screen is not self.main:
+            self._hold_until_closed(self.screen, ESCAPE_DELAY)
         await self.on_event(key)
-
-    def _replay_after_escape(self, hold: int) -> None:
-        if self.type_ahead.holds == hold and not self._held_for_filter:
-            self._replay_held()
 
     def filter_closed(self) -> None:
         """The filter handed the keyboard back: replay the keys held behind Enter/Esc."""

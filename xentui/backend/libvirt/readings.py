@@ -126,8 +126,8 @@ def _read_io(
     if local is not None and dom_id is not None:
         disks = local.disks(dom_id, devices.disks)
         nets = local.nets(devices.nets)
-    from_files = local is not None and len(disks) == len(devices.disks) \
-        and len(nets) == len(devices.nets)
+    from_files = (local is not None and len(disks) == len(devices.disks)
+                  and len(nets) == len(devices.nets))
     for dev in devices.disks:
         if dev in disks:
             continue
