@@ -126,7 +126,10 @@ def timed(spent: dict[str, float]) -> None:
     Widget.render_lines = counted  # type: ignore[method-assign]
     from textual._compositor import Compositor
     from textual.app import App
+
+    from xentui.ui.chops import RowsCompositor
     wrap(Compositor, "render_partial_update", "  compositor: partial update")
+    wrap(RowsCompositor, "render_partial_update", "  compositor: partial update")
     wrap(App, "_display", "  compositor: display (encode, write)")
     wrap(DomainTable, "set_hosts_figures", "  pass: table")
     wrap(MainScreen, "fit_columns", "  pass: columns")

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual._compositor import CompositorUpdate
+from textual._compositor import ChopsUpdate, CompositorUpdate
 from textual.app import App
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import Footer
 
 from tests.support.pilot_helpers import ready, until
 from tests.support.terminal_grid import TerminalGrid
@@ -19,6 +22,7 @@ from xentui.config import Settings
 from xentui.demo import demo_uri, synthetic_node
 from xentui.demo.host import demo_fleet
 from xentui.ui.app import XentuiApp
+from xentui.ui.chops import ROW_GAP
 
 SIZE = (160, 50)
 
@@ -122,3 +126,49 @@ async def test_a_fleet_pass_rewrites_the_hosts_pane_cells_that_changed(
     assert grid.cells == after_passes
     # rewriting the Hosts pane's rows whole on each host's pass alone is a tenth of it
     assert 0 < pass_bytes < repaint_bytes / 40
+
+
+async def test_a_pass_asks_widgets_only_for_the_rows_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual asks every widget overlapping the box around all dirty cells for all its
+    lines; the main screen asks only for the rows where a dirty span crosses a widget
+    (joined across gaps under `ROW_GAP`): the log and the footer, which a pass leaves
+    alone, are not asked at all."""
+    node = tmp_path / "node.xml"
+    node.write_text(synthetic_node(10))
+    app = build_app(demo_uri(node), interval=3600.0)
+    asked: list[tuple[Widget, int]] = []
+    span_rows: set[int] = set()
+    render_lines = Widget.render_lines
+
+    def counted(widget: Widget, crop: Region) -> Any:
+        top = widget.region.y + crop.y
+        asked.extend((widget, y) for y in range(top, top + crop.height))
+        return render_lines(widget, crop)
+
+    shown = App._display
+
+    def display(app: App[Any], screen: Any, renderable: Any) -> None:
+        shown(app, screen, renderable)
+        if isinstance(renderable, ChopsUpdate):
+            span_rows.update(y for y, _, _ in renderable.spans)
+
+    monkeypatch.setattr(Widget, "render_lines", counted)
+    monkeypatch.setattr(App, "_display", display)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for _ in range(2):
+            asked.clear()
+            span_rows.clear()
+            done = app.passes
+            app.poll_now()
+            await until(pilot, lambda: app.passes > done)  # noqa: B023
+            await pilot.pause()
+        log, footer = app.main.log_pane, app.main.query_one(Footer)
+
+    assert span_rows, "a pass changed nothing on screen"
+    assert asked
+    assert not [y for w, y in asked if w in (log, footer)]
+    far = [y for _, y in asked if min(abs(y - s) for s in span_rows) > ROW_GAP]
+    assert not far

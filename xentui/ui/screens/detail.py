@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from xentui.backend.api import HostBackend as Host
 from xentui.backend.models import DeviceRates, DomainDetail, DomainFigures
 from xentui.ui import format as fmt
+from xentui.ui.chops import RowsCompositor
 
 _MEMORY_FIELDS = (
     ("actual", "balloon target"),
@@ -220,6 +221,7 @@ class DetailScreen(Screen[None]):
 
     def __init__(self, host: Host, uuid: str, name: str) -> None:
         super().__init__()
+        self._compositor = RowsCompositor()  # renders only rows that changed
         self.host = host
         self.uuid = uuid
         self.domain_name = name

@@ -18,6 +18,7 @@ from xentui.backend.actions import ACTIONS
 from xentui.backend.models import DomainFigures
 from xentui.ui import format as fmt
 from xentui.ui.availability import Availability
+from xentui.ui.chops import RowsCompositor
 from xentui.ui.columns import fleet_columns, kinds_mixed
 from xentui.ui.console_attach import console_reason, learn_console, request_console
 from xentui.ui.widgets.domain_table import DomainTable
@@ -97,6 +98,7 @@ class MainScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self._compositor = RowsCompositor()  # renders only rows that changed
         self.host_wide = False
         self._bindings_key: object = None
         self._many_seen = False
