@@ -41,6 +41,14 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _fill(line: dict[int, Strip | None], strip: Strip, left: int, cuts: list[int]) -> None:
+    """A widget's line (starting at column `left`) cut at the screen's `cuts` within it,
+    into the chops still empty (widgets come front to back: the first piece wins)."""
+    for cut, piece in zip(cuts, strip.divide([c - left for c in cuts[1:]]), strict=False):
+        if line.get(cut) is None:
+            line[cut] = piece
+
+
 class RowsCompositor(Compositor):
     """Textual's compositor whose partial update renders only rows that hold dirty spans."""
 
@@ -72,14 +80,8 @@ class RowsCompositor(Compositor):
                 strips = widget.render_lines(
                     Region(left - region.x, first - region.y, right - left, last - first))
                 for y, strip in zip(range(first, last), strips, strict=False):
-                    if y not in by_row:
-                        continue
-                    line = chops[y]
-                    here = [cut for cut in cuts[y] if right >= cut >= left]
-                    for cut, piece in zip(here, strip.divide([c - left for c in here[1:]]),
-                                          strict=False):
-                        if line.get(cut) is None:  # front to back: the first piece wins
-                            line[cut] = piece
+                    if y in by_row:  # a joined run's rows between spans are not written
+                        _fill(chops[y], strip, left, [c for c in cuts[y] if right >= c >= left])
         return ChopsUpdate(chops, spans, [c[1:] for c in cuts])
 
 
