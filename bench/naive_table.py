@@ -106,6 +106,15 @@ class NaiveTable(DataTable[Any]):
         merged.update({f.ref: f for f in figures.values()})
         self.set_figures(merged, stale=stale)
 
+    def set_hosts_figures(self, passes: dict[str, dict[str, DomainFigures]], *,
+                          stale: bool = False) -> None:
+        """Several hosts' passes at once: their rows replaced, then the table rebuilt."""
+        hosts = set(passes)
+        merged = {r: f for r, f in self.figures.items() if r.host not in hosts}
+        for figures in passes.values():
+            merged.update({f.ref: f for f in figures.values()})
+        self.set_figures(merged, stale=stale)
+
     def update_one(self, ref: DomainRef, fig: DomainFigures | None) -> None:
         figures = dict(self.figures)
         if fig is None:
