@@ -11,11 +11,14 @@ import threading
 import time
 from itertools import pairwise
 
+import libvirt
 import pytest
 
 from xentui.backend.errors import ConnectError
+from xentui.backend.libvirt import connection
 from xentui.backend.libvirt.host import LibvirtHost as Host
 from xentui.backend.models import LinkState
+from xentui.demo import demo_uri
 
 
 def closed_port() -> int:
@@ -85,6 +88,68 @@ async def test_host_that_never_answers_times_out_without_blocking_the_loop():
         for s in accepted:
             s.close()
         server.close()
+
+
+async def test_a_second_open_waits_only_for_an_unanswered_first(
+        node_file, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An open still waiting on libvirt refuses a second one (none stacks up behind a
+    host that never answers); once libvirt has answered, a new open goes ahead at once,
+    even while the first attempt's thread is still handing its answer over."""
+    release, handed_over = threading.Event(), threading.Event()
+    real_open, real_deliver = connection._open_blocking, connection._deliver
+
+    def slow_open(uri: str, readonly: bool) -> libvirt.virConnect:
+        release.wait(10)
+        return real_open(uri, readonly)
+
+    def lingering_deliver(*args: object) -> bool:
+        taken = real_deliver(*args)  # type: ignore[arg-type]
+        handed_over.wait(10)  # the thread lives on after the answer is taken
+        return taken
+
+    monkeypatch.setattr(connection, "_open_blocking", slow_open)
+    monkeypatch.setattr(connection, "_deliver", lingering_deliver)
+    link = connection.HostConnection(demo_uri(node_file))
+    try:
+        first = asyncio.create_task(link.open(timeout=10))
+        await asyncio.sleep(0.1)
+        with pytest.raises(ConnectError, match="previous attempt is still waiting"):
+            await link.open(timeout=10)
+        release.set()
+        conn = await first
+        assert conn.getURI().startswith("test://")
+        link.release()
+        second = await link.open(timeout=10)  # the first's thread has not ended yet
+        assert second.isAlive() == 1
+        assert [t for t in threading.enumerate() if t.name == "libvirt-open"]
+    finally:
+        release.set()
+        handed_over.set()
+        link.shutdown()
+
+
+async def test_a_call_cancelled_while_queued_is_not_left_in_flight(node_file) -> None:
+    """Closing waits for calls in flight; a call whose caller was cancelled before a
+    pool thread took it never runs, and must not hold the close for its grace."""
+    link = connection.HostConnection(demo_uri(node_file), pool_size=1)
+    await link.open(timeout=10)
+    gate, ran = threading.Event(), []
+    try:
+        busy = asyncio.create_task(link.call(gate.wait, 10))
+        queued = asyncio.create_task(link.call(ran.append, "queued"))
+        await asyncio.sleep(0.1)
+        queued.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await queued
+        gate.set()
+        assert await busy is True
+        t0 = time.monotonic()
+        assert await asyncio.to_thread(link.wait_idle, 5.0)
+        assert time.monotonic() - t0 < 1.0
+        assert ran == []
+    finally:
+        gate.set()
+        link.shutdown()
 
 
 def test_backend_and_batch_import_headless():

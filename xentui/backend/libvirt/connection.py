@@ -111,7 +111,9 @@ class HostConnection:
         self._close_registered = False
         self._in_flight = 0
         self._idle = threading.Condition()
-        self._opening: threading.Thread | None = None
+        self._open_answered: threading.Event | None = None
+        """Set once the last open's libvirt call returned (its thread may still be
+        handing the answer over: a reconnect right after must not count it as waiting)."""
         self._keepalive: KeepaliveOnDemand | None = None
         self.answered: Callable[[], float] = lambda: 0.0
         """When the last answer came inside a long call (monotonic; the host's sampler
@@ -120,7 +122,7 @@ class HostConnection:
     async def open(self, timeout: float = 10.0) -> libvirt.virConnect:
         """Open the connection without blocking the loop; ConnectError on any failure."""
         ensure_event_loop()
-        if self._opening is not None and self._opening.is_alive():
+        if self._open_answered is not None and not self._open_answered.is_set():
             # A host that never answers keeps its open blocked: never stack a second one.
             raise ConnectError(
                 f"cannot connect to {self.uri}: the previous attempt is still waiting for an answer"
@@ -128,19 +130,23 @@ class HostConnection:
         loop = asyncio.get_running_loop()
         self._loop = loop
         fut: asyncio.Future[libvirt.virConnect] = loop.create_future()
+        answered = self._open_answered = threading.Event()
 
         def opener() -> None:
+            failure: libvirt.libvirtError | None = None
             try:
                 conn = _open_blocking(self.uri, self.readonly)
             except libvirt.libvirtError as err:
-                exc = ConnectError(f"cannot connect to {self.uri}: {libvirt_message(err)}")
+                failure = err
+            finally:
+                answered.set()
+            if failure is not None:
+                exc = ConnectError(f"cannot connect to {self.uri}: {libvirt_message(failure)}")
                 _deliver(loop, fut, None, exc)
-                return
-            if not _deliver(loop, fut, conn, None):
+            elif not _deliver(loop, fut, conn, None):
                 _close_quietly(conn)
 
-        self._opening = threading.Thread(target=opener, name="libvirt-open", daemon=True)
-        self._opening.start()
+        threading.Thread(target=opener, name="libvirt-open", daemon=True).start()
         try:
             conn = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
@@ -254,7 +260,14 @@ class HostConnection:
         watch = self._keepalive
         token = watch.started() if watch is not None else 0
 
+        started = dropped = False
+
         def run() -> T:
+            nonlocal started
+            with self._idle:
+                if dropped:  # its caller was cancelled while it queued: nobody waits
+                    raise asyncio.CancelledError
+                started = True
             try:
                 return fn(*args)
             finally:
@@ -272,6 +285,11 @@ class HostConnection:
         try:
             return await future
         except asyncio.CancelledError:
+            with self._idle:  # a call that never ran is no longer in flight
+                if not started:
+                    dropped = True
+                    self._in_flight -= 1
+                    self._idle.notify_all()
             raise
         except libvirt.libvirtError as err:
             if is_connection_error(err):
