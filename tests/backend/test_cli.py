@@ -16,6 +16,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from tests.support.child_stacks import STACKS_ON_ABORT, abort_with_stacks
 from xentui import __version__
 from xentui.backend.models import DomainState
 from xentui.demo import demo_uri
@@ -121,18 +122,22 @@ def test_errors_are_one_line_and_nonzero(args):
 def test_sigint_ends_a_running_batch_cleanly():
     proc = subprocess.Popen(
         [XENTUI, "-c", demo_uri(), "-b", "-d", "0.2", "--format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**ENV, **STACKS_ON_ABORT},
     )
     try:
         first = proc.stdout.readline()  # it is running and printing
         assert json.loads(first)["uri"] == demo_uri()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # say where it hangs: every thread's stack
+            out, err = abort_with_stacks(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0
+    assert proc.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     for line in out.splitlines():  # whatever it printed is whole lines
         json.loads(line)

@@ -21,6 +21,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from tests.support.child_stacks import STACKS_ON_ABORT, abort_with_stacks
 from tests.support.daemons import PrivateDaemon
 from tests.support.demo_on_daemon import populate
 from tests.support.pilot_helpers import (
@@ -192,7 +193,8 @@ def test_batch_reports_the_gap_and_resumes(daemon: PrivateDaemon, tmp_path: Path
         [sys.executable, "-m", "xentui", "-c", daemon.uri, "-b", "-d", "0.5",
          "--format", "json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "LC_ALL": "C.UTF-8"}, cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "LC_ALL": "C.UTF-8", **STACKS_ON_ABORT},
+        cwd=Path(__file__).resolve().parents[2],
     )
     out: list[tuple[float, str]] = []
     err: list[tuple[float, str]] = []
@@ -226,9 +228,8 @@ def test_batch_reports_the_gap_and_resumes(daemon: PrivateDaemon, tmp_path: Path
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        except subprocess.TimeoutExpired:  # say where it hangs: every thread's stack
+            abort_with_stacks(proc, read=False)
         for t in threads:
             t.join(5)
     assert proc.returncode == 0, [ln for _, ln in err]
