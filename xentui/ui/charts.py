@@ -172,8 +172,9 @@ class Summary:
     @classmethod
     def of(cls, series: Series) -> Summary:
         known = series.known()
-        return cls(series.current, sum(known) / len(known) if known else None,
-                   max(known) if known else None)
+        if not known:
+            return cls(None, None, None)
+        return cls(known[-1], sum(known) / len(known), max(known))
 
 
 @dataclass(frozen=True, slots=True)
