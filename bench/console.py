@@ -272,6 +272,16 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
             p = app.passes
             await _wait(app, lambda: app.passes >= p + 2, timeout + 10 * interval,
                         "warm-up passes")
+            if variant.startswith("filled"):
+                from ui_probe import fill_history
+
+                fill_history(app)
+            elif variant.startswith("no-ui"):  # the floor: passes run, nothing is drawn
+                app.has_main = lambda: False
+                # the app counts only the passes it draws: count the hosts' samples
+                app.__class__ = type("NoUiApp", (type(app),),
+                                     {"passes": property(lambda _: acc.samples,
+                                                         lambda *_: None)})
             watcher.cancel()  # the window's peak is ru_maxrss's: no sampling in it
             top_result = ex.enter_context(top_running(SIZE)) if top else None
             th0 = thread_cpu()
@@ -465,9 +475,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants",
                     help="comma-separated, run in turn per size: ours, naive, ka-old (ours "
                          "with keepalive from the start, as before it waited for a call), "
-                         "gc-default (ours with CPython's default collector thresholds)")
+                         "gc-default (ours with CPython's default collector thresholds), "
+                         "filled (ours with the graphs' history full, as in a console left "
+                         "open ten minutes), no-ui (ours with passes that draw nothing: the "
+                         "floor of the backend and Textual)")
     ap.add_argument("--variant", default="ours",
-                    choices=("ours", "naive", "ka-old", "gc-default"),
+                    choices=("ours", "naive", "ka-old", "gc-default", "filled", "no-ui"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one is not None:

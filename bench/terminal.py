@@ -1,7 +1,7 @@
 """Terminal output benchmark: the real console in a 160x50 pty beside `top -d 1` in another.
 
     python bench/terminal.py [--sizes 10,1000] [--seconds 20] [--interval 1]
-                             [--cases busy,idle,demo] [--warmup 8]
+                             [--cases busy,idle,demo] [--warmup 8] [--before TREE]
 
 For each size N and case the real app (`python -m xentui -c test:///node.xml -d INTERVAL`)
 runs in a pseudo-terminal of 160x50 (TERM=xterm-256color, private settings and state
@@ -105,13 +105,15 @@ class Result:
     top_pct: float
 
 
-def run_case(n: int, case: str, seconds: float, interval: float, warmup: float) -> Result:
+def run_case(n: int, case: str, seconds: float, interval: float, warmup: float,
+             root: Path = ROOT) -> Result:
+    """One case, the app run from the source tree `root` (another checkout: a before)."""
     with tempfile.TemporaryDirectory(prefix="xentui-term-") as tmp:
         node = Path(tmp) / "node.xml"
         node.write_text(synthetic_node(n) if case == "busy" else idle_node(n), encoding="utf-8")
         env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor",
                "XDG_CONFIG_HOME": f"{tmp}/config", "XDG_STATE_HOME": f"{tmp}/state",
-               "PYTHONPATH": str(ROOT)}
+               "PYTHONPATH": str(root)}
         env.pop("TEXTUAL", None)
         where = ["--demo"] if case == "demo" else ["-c", demo_uri(node)]
         app = PtyApp([sys.executable, "-m", "xentui", *where, "-d", f"{interval:g}"], SIZE, env)
@@ -141,24 +143,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--warmup", type=float, default=8.0,
                     help="seconds from start to the window (first screen, rates known)")
+    ap.add_argument("--before", type=Path,
+                    help="another checkout's tree (e.g. a git worktree of an older commit): "
+                         "each case also runs from it, in turn with this one, as 'CASE<'")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     cases = [c for c in args.cases.split(",") if c]
     results = []
     runs = [(n, c) for n in sizes for c in cases if c != "demo"]
     runs += [(0, "demo")] if "demo" in cases else []
+    roots = [ROOT] + ([args.before.resolve()] if args.before else [])
     for n, case in runs:
-        print(f"  running N={n} {case} ...", file=sys.stderr, flush=True)
-        results.append(run_case(n, case, args.seconds, args.interval, args.warmup))
+        for root in roots:
+            label = case if root == ROOT else case + "<"
+            print(f"  running N={n} {label} ...", file=sys.stderr, flush=True)
+            r = run_case(n, case, args.seconds, args.interval, args.warmup, root)
+            r.case = label
+            results.append(r)
     print(f"terminal output at {SIZE[0]}x{SIZE[1]}, {args.interval:g} s interval, "
           f"{args.seconds:g} s window; top -d 1 in its own pty over the same window")
-    head = (f"{'N':>6} | {'case':<5} | {'KiB/s':>7} | {'B/pass':>7} | {'CPU %':>6} | "
+    head = (f"{'N':>6} | {'case':<6} | {'KiB/s':>7} | {'B/pass':>7} | {'CPU %':>6} | "
             f"{'top KiB/s':>9} | {'top CPU %':>9} | {'ours/top':>8}")
     print(head)
     print("-" * len(head))
     for r in results:
         ratio = r.kib_s / r.top_kib_s if r.top_kib_s else float("nan")
-        print(f"{r.n:>6} | {r.case:<5} | {r.kib_s:>7.2f} | {r.bytes_per_pass:>7.0f} | "
+        print(f"{r.n:>6} | {r.case:<6} | {r.kib_s:>7.2f} | {r.bytes_per_pass:>7.0f} | "
               f"{r.cpu_pct:>6.2f} | {r.top_kib_s:>9.2f} | {r.top_pct:>9.2f} | {ratio:>8.2f}")
     return 0
 

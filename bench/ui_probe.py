@@ -160,8 +160,21 @@ def profile_only(target: str) -> Any:
     return prof
 
 
+def fill_history(app: Any) -> None:
+    """Give each host's history a full span of the past, each moment holding the last
+    pass's figures (the test driver's are steady), as if the console had been open for
+    the whole span: the graphs then bucket their columns as they do after ten minutes."""
+    for host in app.fleet.hosts.values():
+        history, last = host.history, host.last
+        if last is None:
+            continue
+        now = time.time()
+        for k in range(history.capacity - len(history), 0, -1):
+            history.record(now - k * host.interval, last.domains)
+
+
 async def probe(n: int, seconds: float, sample: bool, top: int, whole: Any = None,
-                demo: bool = False, down: int = 0) -> None:
+                demo: bool = False, down: int = 0, filled: bool = False) -> None:
     from textual._compositor import CompositorUpdate
 
     from xentui.config import Settings
@@ -201,6 +214,8 @@ async def probe(n: int, seconds: float, sample: bool, top: int, whole: Any = Non
         async with app.run_test(size=SIZE) as pilot:
             while app.passes < 4:
                 await asyncio.sleep(0.05)
+            if filled:  # a console left open: the graphs hold a full history
+                fill_history(app)
             if down:
                 await pilot.press(*["j"] * down)
                 await asyncio.sleep(1.5)
@@ -256,6 +271,8 @@ def main() -> None:
                          "instead of the test driver's steady figures")
     ap.add_argument("--down", type=int, default=0,
                     help="move the cursor down this many rows first (graphs of another domain)")
+    ap.add_argument("--filled", action="store_true",
+                    help="fill the graphs' history first (a console left open ten minutes)")
     ap.add_argument("--profile-window", action="store_true",
                     help="cProfile the main thread over the whole passes window (CPU time)")
     args = ap.parse_args()
@@ -264,7 +281,8 @@ def main() -> None:
         import cProfile
         prof = cProfile.Profile(time.thread_time)
     asyncio.run(probe(args.n, args.seconds, args.sample, args.top,
-                      prof if args.profile_window else None, args.demo, args.down))
+                      prof if args.profile_window else None, args.demo, args.down,
+                      args.filled))
     if prof is not None:
         import pstats
         pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
