@@ -7,6 +7,7 @@ capacity and the number of domains that exist; vanished domains are dropped.
 
 from __future__ import annotations
 
+import itertools
 import math
 from array import array
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ METRICS: tuple[str, ...] = (
     "net_tx_bps",
 )
 NAN = float("nan")
+_SERIALS = itertools.count(1)
 
 
 def _values(fig: DomainFigures) -> tuple[float | int | None, ...]:
@@ -41,6 +43,10 @@ class Series:
     first: int = 0
     """The pass number of the first value, counted from the host's first pass (graphs
     bucket values by it, so a bucket holds the same passes from one pass to the next)."""
+    origin: tuple[int, str, str, int] | None = None
+    """Where the values come from (history, domain, metric, the ring's first pass): two
+    series with the same origin hold the same value for every pass number both hold,
+    so what was worked out from old values may be kept (None: no such promise)."""
 
     def known(self) -> list[float]:
         return [v for v in self.values if v == v]  # NaN is the one value unequal to itself
@@ -74,6 +80,10 @@ class History:
         self._cpu_total = array("d", [NAN] * capacity)
         """All domains' CPU % added up per pass (NaN: none known), for the host's graph."""
         self._rings: dict[str, array] = {}
+        self._born: dict[str, int] = {}
+        """The pass at which each domain's ring began (a domain gone and back gets a new
+        ring, its past blank: a new origin for its series)."""
+        self.serial = next(_SERIALS)
         self._passes = 0
         self._times_list: list[float] = []
         self._times_at = 0
@@ -101,6 +111,7 @@ class History:
         self._times[slot] = at
         for uuid in [u for u in self._rings if u not in figures]:
             del self._rings[uuid]
+            del self._born[uuid]
         cap = self.capacity
         size = cap * len(METRICS)
         rings = self._rings
@@ -109,6 +120,7 @@ class History:
             ring = rings.get(uuid)
             if ring is None:
                 ring = rings[uuid] = array("f", [NAN]) * size
+                self._born[uuid] = self._passes
             at_m = slot
             for raw in _values(fig):
                 ring[at_m] = NAN if raw is None else raw
@@ -157,4 +169,5 @@ class History:
         ring = self._rings.get(uuid)
         if ring is None:
             return Series(times, [NAN] * len(times), first)
-        return Series(times, self._in_order(ring, METRICS.index(metric) * self.capacity), first)
+        return Series(times, self._in_order(ring, METRICS.index(metric) * self.capacity), first,
+                      (self.serial, uuid, metric, self._born[uuid]))

@@ -17,6 +17,7 @@ from rich.text import Span, Text
 
 from xentui.backend.history import Series
 from xentui.ui import format as fmt
+from xentui.ui.graph_memo import GraphMemo
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 ASCII_STEPS = ".:|#"
@@ -81,21 +82,33 @@ def render_graph(
     width, height = max(0, width), max(0, height)
     if height == 0:
         return []
-    cols = resample(values, width, first)
+    units = graph_units(resample(values, width, first), height, ascii=ascii, vmax=vmax)
+    return graph_rows(units, height, ascii=ascii)
+
+
+def graph_units(cols: Sequence[float], height: int, *, ascii: bool = False,
+                vmax: float | None = None) -> tuple[int, ...]:
+    """Each column's height in marks (a cell holds one glyph step per unit)."""
     known = [v for v in cols if v == v]
     top = vmax if vmax is not None and _finite(vmax) and vmax > 0 else max(known, default=0.0)
     if top <= 0:
         top = 1.0
-    glyphs = ASCII_STEPS if ascii else BLOCKS
-    steps = len(glyphs)
+    scale = height * len(ASCII_STEPS if ascii else BLOCKS)
     units: list[int] = []
     for v in cols:
         if v != v or v <= 0:
             units.append(0)
             continue
-        u = round(min(v / top, 1.0) * height * steps)
+        u = round(min(v / top, 1.0) * scale)
         units.append(max(u, 1))
-    column = _columns(glyphs, height)
+    return tuple(units)
+
+
+def graph_rows(units: Sequence[int], height: int, *, ascii: bool = False) -> list[str]:
+    """The chart's rows, top first, from its columns' units."""
+    if height <= 0:
+        return []
+    column = _columns(ASCII_STEPS if ascii else BLOCKS, height)
     return ["".join(row) for row in zip(*(column(u) for u in units), strict=True)] if units \
         else [""] * height
 
@@ -224,13 +237,27 @@ def layout(
     height: int,
     *,
     ascii: bool = False,
+    memo: GraphMemo | None = None,
 ) -> list[Text]:
     """The pane's lines for its size: full graphs (stats line and rows) when there is room,
     else one sparkline per figure with spare rows given to the first (most important)
     figures as full graphs, else fewer figures in their order of priority. The title
-    says how far back the graphs go where no time axis fits under them."""
+    says how far back the graphs go where no time axis fits under them. With a `memo`,
+    what the last build worked out and is still the same is reused (the lines are the
+    same as without)."""
     if width <= 0 or height <= 0:
         return []
+    if memo is None:
+        return _layout(title, plots, times, width, height, ascii, None)
+    memo.begin()
+    try:
+        return _layout(title, plots, times, width, height, ascii, memo)
+    finally:
+        memo.end()
+
+
+def _layout(title: Text | None, plots: Sequence[Plot], times: Sequence[float], width: int,
+            height: int, ascii: bool, memo: GraphMemo | None) -> list[Text]:
     lines: list[Text] = []
     use_axis = height - (1 if title is not None and height >= 3 else 0) >= 3
     if title is not None and height >= 3:
@@ -254,7 +281,8 @@ def layout(
     col_blocks: list[list[list[Text]]] = []
     if avail >= 2 * per_col:
         rows = min(MAX_ROWS, avail // per_col - 1)
-        col_blocks = [[_full_block(p, col_w, rows, label_w, ascii) for p in col] for col in columns]
+        col_blocks = [[_full_block(p, col_w, rows, label_w, ascii, memo)
+                       for p in col] for col in columns]
         graph_w, graph_x = col_w, 0
     else:
         columns = [col[: max(1, avail)] for col in columns]
@@ -267,10 +295,10 @@ def layout(
             for p in col:
                 if spare:
                     rows = min(MAX_ROWS, spare)
-                    blocks.append(_full_block(p, col_w, rows, label_w, ascii))
+                    blocks.append(_full_block(p, col_w, rows, label_w, ascii, memo))
                     spare -= rows
                 else:
-                    blocks.append([_spark_line(p, col_w, label_w, head_w, ascii)])
+                    blocks.append([_spark_line(p, col_w, label_w, head_w, ascii, memo)])
             col_blocks.append(blocks)
         graph_w, graph_x = col_w - head_w, head_w
 
@@ -311,17 +339,38 @@ def _side_by_side(pieces: Sequence[Text | None], col_w: int, gap: int) -> Text:
     return Text("".join(plain), spans=spans)
 
 
-def _full_block(plot: Plot, width: int, rows: int, label_w: int, ascii: bool) -> list[Text]:
-    graph = render_graph(plot.series.values, width, rows, ascii=ascii, vmax=plot.vmax,
-                         first=plot.series.first)
-    return [_stats_header(plot, width, label_w)] + [Text(g, style=plot.style) for g in graph]
+def _graph_columns(plot: Plot, width: int, memo: GraphMemo | None) -> list[float]:
+    series = plot.series
+    if memo is None or series.origin is None or len(series.values) <= width or width <= 0:
+        return resample(series.values, width, series.first)
+    return memo.columns(series.origin, series.values, width, series.first,
+                        slot_size(len(series.values), width))
 
 
-def _spark_line(plot: Plot, width: int, label_w: int, head_w: int, ascii: bool) -> Text:
+def _graph_texts(plot: Plot, width: int, rows: int, ascii: bool,
+                 memo: GraphMemo | None) -> list[Text]:
+    """A plot's chart rows as styled lines (kept while its columns' marks stay put)."""
+    units = graph_units(_graph_columns(plot, width, memo), rows, ascii=ascii, vmax=plot.vmax)
+
+    def make() -> list[Text]:
+        return [Text(g, style=plot.style) for g in graph_rows(units, rows, ascii=ascii)]
+
+    origin = plot.series.origin
+    if memo is None or origin is None:
+        return make()
+    return memo.piece(("rows", origin, width, rows, ascii, plot.style), units, make)
+
+
+def _full_block(plot: Plot, width: int, rows: int, label_w: int, ascii: bool,
+                memo: GraphMemo | None = None) -> list[Text]:
+    return [_stats_header(plot, width, label_w), *_graph_texts(plot, width, rows, ascii, memo)]
+
+
+def _spark_line(plot: Plot, width: int, label_w: int, head_w: int, ascii: bool,
+                memo: GraphMemo | None = None) -> Text:
     head = Text(fmt.visible(plot.label), style=f"bold {plot.style}")
     head.truncate(label_w, overflow="crop", pad=True)
     head.append(" " + plot.show(plot.figures().current))
     head.truncate(head_w, overflow="crop", pad=True)
-    graph = render_graph(plot.series.values, width - head_w, 1, ascii=ascii, vmax=plot.vmax,
-                         first=plot.series.first)
-    return head + Text(graph[0] if graph else "", style=plot.style)
+    graph = _graph_texts(plot, max(0, width - head_w), 1, ascii, memo)
+    return head + (graph[0] if graph else Text("", style=plot.style))

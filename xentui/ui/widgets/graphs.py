@@ -17,6 +17,7 @@ from xentui.backend.history import METRICS, History
 from xentui.ui import format as fmt
 from xentui.ui.cell_diff import text_spans
 from xentui.ui.charts import Plot, Summary, layout
+from xentui.ui.graph_memo import GraphMemo
 from xentui.ui.text_strips import TextStrips
 
 RECENT = 5
@@ -121,6 +122,8 @@ class PerformanceView(Widget):
         self._asked: list[Text] | None = None
         """The lines whose changed cells were last marked dirty (not drawn yet)."""
         self._text_strips = TextStrips()
+        self._memo = GraphMemo()
+        """Bucket peaks and chart rows the last build worked out (see graph_memo)."""
         self.paints = 0
         """How many times the graphs were rebuilt (for tests and benchmarks)."""
 
@@ -239,4 +242,5 @@ class PerformanceView(Widget):
         else:
             plots = host_plots(h, self._names, self._top)
             title = Text(self._title, style="bold")
-        return layout(title, plots, h.times(), width, height, ascii=self._ascii)
+        return layout(title, plots, h.times(), width, height, ascii=self._ascii,
+                      memo=self._memo)
