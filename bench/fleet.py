@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import subprocess
@@ -129,6 +130,7 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
         cpu0 = me.cpu_times()
         th0 = thread_cpu()
         d0 = _cpu(daemons)
+        prof = _window_profile()
         t0 = time.monotonic()
         worst_age = 0.0
         while time.monotonic() - t0 < seconds:
@@ -138,6 +140,9 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
             worst_age = max(worst_age, max(now - (v[-1].at + v[-1].took_s)
                                            for v in passes.values()))
         wall = time.monotonic() - t0
+        if prof is not None:
+            prof.disable()
+            prof.dump_stats(f"{os.environ[PROFILE_ENV]}-{len(uris)}.prof")
         drawn = frames[0] - frames0
         cpu1 = me.cpu_times()
         th1 = thread_cpu()
@@ -163,6 +168,19 @@ async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
         "end_spread_ms": 1000 * end_spread([r for v in window.values() for r in v]),
         "handovers_per_s": len(bursts(handed[handed0:])) / wall,
     }
+
+
+PROFILE_ENV = "XENTUI_FLEET_PROFILE"
+"""If set (a path prefix), the main thread is profiled (CPU time) over the window and
+the stats saved to PREFIX-HOSTS.prof: where a shape's extra main-thread time goes."""
+
+
+def _window_profile() -> cProfile.Profile | None:
+    if not os.environ.get(PROFILE_ENV):
+        return None
+    prof = cProfile.Profile(time.thread_time)
+    prof.enable()
+    return prof
 
 
 BURST_GAP_S = 0.02

@@ -109,13 +109,24 @@ class HostsPane(DataTable[str | Text]):
     def show(self, hosts: Iterable[HostBackend], stale: set[str], *, show_timing: bool) -> None:
         """Update every host's row in place (rows are keyed by host id; a pool member's
         by the pool's id and its name)."""
+        in_place: dict[str, set[str]] = {}
         for host in hosts:
-            self._put(host.id, host_row(host, host.id in stale, show_timing))
+            self._put(host.id, host_row(host, host.id in stale, show_timing), in_place)
             members = host.info.members if host.info is not None else ()
             for member in members:
-                self._put(f"{host.id}{MEMBER_SEP}{member.name}", member_row(host, member))
+                self._put(f"{host.id}{MEMBER_SEP}{member.name}", member_row(host, member),
+                          in_place)
+        if in_place:
+            self._forget_cells(in_place)
+            for key, labels in in_place.items():
+                index = self.get_row_index(key)
+                for label in labels:
+                    self.refresh_coordinate(Coordinate(index, self.get_column_index(label)))
 
-    def _put(self, key: str, cells: tuple[str | Text, ...]) -> None:
+    def _put(self, key: str, cells: tuple[str | Text, ...],
+             in_place: dict[str, set[str]]) -> None:
+        """Put a row's cells; the labels of those changed in place join `in_place`
+        (their renders are forgotten and their cells repainted once for all rows)."""
         if key not in self.rows:
             self.add_row(*cells, key=key)
             return
@@ -133,30 +144,30 @@ class HostsPane(DataTable[str | Text]):
         row = RowKey(key)
         for label, value in changed.items():
             self._data[row][self.columns[label].key] = value  # type: ignore[index]
-        self._forget_cells(key, changed)
-        index = self.get_row_index(key)
-        for label in changed:
-            self.refresh_coordinate(Coordinate(index, self.get_column_index(label)))
+        in_place.setdefault(key, set()).update(changed)
 
-    def _forget_cells(self, key: str, labels: Iterable[str]) -> None:
-        """Drop what DataTable keeps rendered of these cells and of their row's line, so
-        the row is put together again from its other cells' renders and every other row
-        is drawn from cache. DataTable.update_cell drops every row's renders instead (it
-        counts an update) and repaints the whole pane: with a pass per host and interval,
-        each row would render all its cells again."""
-        row, index = RowKey(key), self.get_row_index(key)
-        columns = {ColumnKey(label) for label in labels}
+    def _forget_cells(self, changed: dict[str, set[str]]) -> None:
+        """Drop what DataTable keeps rendered of these rows' cells (labels by row key)
+        and of those rows' lines, so each row is put together again from its other
+        cells' renders and every other row is drawn from cache; one look through each
+        cache for all rows. DataTable.update_cell drops every row's renders instead (it
+        counts an update) and repaints the whole pane: with a pass per host and
+        interval, each row would render all its cells again."""
+        cells = {(RowKey(key), ColumnKey(label)) for key, labels in changed.items()
+                 for label in labels}
+        rows = {RowKey(key) for key in changed}
+        indexes = {self.get_row_index(key) for key in changed}
 
         def on_row(y: int) -> bool:
             try:
-                return self._get_offsets(y)[0] == row
+                return self._get_offsets(y)[0] in rows
             except LookupError:
                 return False
 
         caches: list[tuple[LRUCache[Any, Any], Callable[[Any], bool]]] = [
-            (self._cell_render_cache, lambda k: k[0] == row and k[1] in columns),
-            (self._row_render_cache, lambda k: k[0] == row),
-            (self._row_renderable_cache, lambda k: k[1] == index),
+            (self._cell_render_cache, lambda k: (k[0], k[1]) in cells),
+            (self._row_render_cache, lambda k: k[0] in rows),
+            (self._row_renderable_cache, lambda k: k[1] in indexes),
             (self._line_cache, lambda k: on_row(k[0])),
         ]
         for cache, hit in caches:
