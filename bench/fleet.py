@@ -227,7 +227,7 @@ def count_frames() -> list[int]:
     return drawn
 
 
-VARIANTS = ("new", "old-ticks", "ka-old", "old", "switch50", "nodom0")
+VARIANTS = ("new", "old-ticks", "ka-old", "old", "switch50", "nodom0", "nopane")
 
 
 def apply_variant(name: str) -> None:
@@ -238,9 +238,11 @@ def apply_variant(name: str) -> None:
     waited for an unanswered call). old: both. switch50: the interpreter's switch interval
     at 50 ms, not 5 (threads waiting for the GIL wake and ask for it less often). nodom0:
     no host reads Dom0's load (here every daemon is on this machine, so every host
-    shows it; in a real fleet one host at most is local). Parts join with '+'."""
+    shows it; in a real fleet one host at most is local). nopane: the Hosts pane is never
+    filled (what keeping it costs: its rows' text, their renders, their frames' cells).
+    Parts join with '+'."""
     parts = {"old-ticks", "ka-old"} if name == "old" else set(name.split("+")) - {"new"}
-    unknown = parts - {"old-ticks", "ka-old", "switch50", "nodom0"}
+    unknown = parts - {"old-ticks", "ka-old", "switch50", "nodom0", "nopane"}
     if unknown:
         raise SystemExit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
     if "switch50" in parts:
@@ -249,6 +251,10 @@ def apply_variant(name: str) -> None:
         from xentui.backend.libvirt import host
 
         host.is_local = lambda uri: False  # type: ignore[attr-defined]
+    if "nopane" in parts:
+        from xentui.ui.widgets.hosts_pane import HostsPane
+
+        HostsPane.show = lambda *_a, **_k: None  # type: ignore[method-assign]
     if "ka-old" in parts:
         from xentui.backend.libvirt import connection
 
