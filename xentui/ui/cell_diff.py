@@ -76,8 +76,16 @@ def text_spans(old: Text | None, new: Text, width: int) -> list[Span]:
     a, b = old.plain, new.plain
     if a == b and old.spans == new.spans and old.style == new.style:
         return []
-    if (old.spans != new.spans or old.style != new.style or max(len(a), len(b)) > width
-            or cell_len(a) != len(a) or cell_len(b) != len(b)):
+    if old.spans != new.spans or old.style != new.style:
+        return [(0, width)]
+    return plain_spans(a, b, width)
+
+
+def plain_spans(a: str, b: str, width: int) -> list[Span]:
+    """`text_spans` of two lines whose styles sit at the same places."""
+    if a == b:
+        return []
+    if max(len(a), len(b)) > width or cell_len(a) != len(a) or cell_len(b) != len(b):
         return [(0, width)]
     runs: list[Span] = []
     start = -1
@@ -107,7 +115,7 @@ def multiline_spans(old: Text | None, new: Text, width: int) -> list[tuple[int, 
     before = old.plain.split("\n")
     out: list[tuple[int, int, int]] = []
     for y in range(max(len(before), len(lines))):
-        a = Text(before[y]) if y < len(before) else Text()
-        b = Text(lines[y]) if y < len(lines) else Text()
-        out.extend((y, x, w) for x, w in text_spans(a, b, width))
+        a = before[y] if y < len(before) else ""
+        b = lines[y] if y < len(lines) else ""
+        out.extend((y, x, w) for x, w in plain_spans(a, b, width))
     return out
