@@ -5,7 +5,10 @@ every widget afterwards end on the same cells."""
 
 from __future__ import annotations
 
+import itertools
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,6 +23,7 @@ from tests.support.terminal_grid import TerminalGrid
 from tests.ui.conftest import build_app
 from xentui.config import Settings
 from xentui.demo import demo_uri, synthetic_node
+from xentui.demo import host as demo_host_module
 from xentui.demo.host import demo_fleet
 from xentui.ui.app import XentuiApp
 from xentui.ui.chops import ROW_GAP
@@ -104,6 +108,12 @@ async def test_a_fleet_pass_rewrites_the_hosts_pane_cells_that_changed(
 ) -> None:
     """The demo fleet: three hosts, the Hosts pane shown, every guest's figures moving."""
     grid = feed_grid(monkeypatch)
+    # Each demo pass takes 5 ms by the clock it is timed with: a pass that happened to
+    # take 10 ms after ones of 9 would widen the Pass column and redraw the whole pane.
+    ticks = itertools.count()
+    monkeypatch.setattr(demo_host_module, "time", SimpleNamespace(
+        time=time.time, monotonic=time.monotonic,
+        perf_counter=lambda: next(ticks) * 0.005))
     app = XentuiApp(demo_fleet(interval=3600.0, past_s=0), Settings(), live=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.passes >= 3)
@@ -122,7 +132,7 @@ async def test_a_fleet_pass_rewrites_the_hosts_pane_cells_that_changed(
         after_passes = [list(row) for row in grid.cells]
         repaint_bytes = await full_repaint(app, pilot, grid)
 
-    assert "Hosts" in "".join(grid.lines())
+    assert "Hosts" in "".join(grid.lines()) and " 5 ms" in "".join(grid.lines())
     assert grid.cells == after_passes
     # rewriting the Hosts pane's rows whole on each host's pass alone is a tenth of it
     assert 0 < pass_bytes < repaint_bytes / 40
