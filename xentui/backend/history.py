@@ -34,6 +34,12 @@ def _values(fig: DomainFigures) -> tuple[float | int | None, ...]:
             r.net_tx_bps)
 
 
+def mean_known(values: Iterable[float]) -> float | None:
+    """The mean of the values that are not NaN (None if none is)."""
+    known = [v for v in values if v == v]  # NaN is the one value unequal to itself
+    return sum(known) / len(known) if known else None
+
+
 @dataclass(frozen=True, slots=True)
 class Series:
     """One metric of one domain, oldest first, with its pass times (epoch seconds)."""
@@ -60,8 +66,7 @@ class Series:
 
     @property
     def average(self) -> float | None:
-        k = self.known()
-        return sum(k) / len(k) if k else None
+        return mean_known(self.values)
 
     @property
     def peak(self) -> float | None:

@@ -13,7 +13,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from xentui.backend.history import METRICS, History
+from xentui.backend.history import METRICS, History, mean_known
 from xentui.ui import format as fmt
 from xentui.ui.cell_diff import text_spans
 from xentui.ui.charts import Plot, Summary, layout
@@ -53,18 +53,13 @@ def domain_plots(history: History, uuid: str) -> list[Plot]:
     ]
 
 
-def _mean_known(values: list[float]) -> float | None:
-    known = [v for v in values if v == v]  # NaN is the one value unequal to itself
-    return sum(known) / len(known) if known else None
-
-
 def host_plots(history: History, names: dict[str, str], top: int = 5) -> list[Plot]:
     """CPU of all domains together, then of the `top` busiest lately (over the last
     `RECENT` passes; a domain with no CPU figure in them is not among them), each on its
     own line. Only those few domains' whole series are read: a host of a thousand
     domains would otherwise be read whole every pass."""
     recent = {u: m for u in history.domains()
-              if (m := _mean_known(history.recent(u, "cpu_pct", RECENT))) is not None}
+              if (m := mean_known(history.recent(u, "cpu_pct", RECENT))) is not None}
     busiest = sorted(recent, key=lambda u: (-recent[u], names.get(u, u)))[: max(0, top)]
     series = {u: history.series(u, "cpu_pct") for u in busiest}
     sm = {u: Summary.of(s) for u, s in series.items()}
