@@ -38,7 +38,8 @@ def slot_size(n: int, width: int) -> int:
     return 1 if n <= width or width <= 0 else -(-n // width)
 
 
-def resample(values: Sequence[float], width: int, first: int = 0) -> list[float]:
+def resample(values: Sequence[float], width: int, first: int = 0,
+             kept: dict[int, float] | None = None) -> list[float]:
     """`width` columns, newest at the right: short input is padded on the left with NaN,
     long input is bucketed keeping each bucket's peak (a spike never disappears).
 
@@ -46,6 +47,11 @@ def resample(values: Sequence[float], width: int, first: int = 0) -> list[float]
     joins the newest column until it is full, and only then does the graph move one
     column left. Buckets counted from the oldest value would all move on every pass,
     redrawing every row and letting a spike jump from column to column.
+
+    `kept` holds, by slot, the peaks of buckets whose passes were all held, for values
+    that keep their pass numbers from call to call (one series, see `Series.origin`)
+    and the same values per column: such a bucket cannot change, so its peak is read
+    from it or put in it, and slots left of the graph are dropped from it.
     """
     if width <= 0:
         return []
@@ -55,6 +61,8 @@ def resample(values: Sequence[float], width: int, first: int = 0) -> list[float]
         return [NAN] * (width - n) + [v if v - v == 0.0 else NAN for v in map(float, values)]
     k = slot_size(n, width)
     base = (first + n - 1) // k - width + 1  # the slot of column 0
+    if kept is not None:
+        return _kept_peaks(values, width, base * k - first, base, k, kept)
     # gaps sink below every value so that a bucket's max is its peak (-inf: all gaps)
     sunk = [v if v - v == 0.0 else _GAP for v in map(float, values)]
     # where each column's values start, kept within the values held
@@ -62,6 +70,31 @@ def resample(values: Sequence[float], width: int, first: int = 0) -> list[float]
              for e in range(base * k - first, (base + width) * k - first + 1, k)]
     return [NAN if lo >= hi or (peak := max(sunk[lo:hi])) == _GAP else peak
             for lo, hi in itertools.pairwise(edges)]
+
+
+def _kept_peaks(values: Sequence[float], width: int, lo: int, base: int, k: int,
+                kept: dict[int, float]) -> list[float]:
+    """`resample`'s columns from slot `base` on (its values start at index `lo`), the
+    peaks of whole buckets taken from `kept` or put there."""
+    n = len(values)
+    if len(kept) > 2 * width:
+        for slot in [s for s in kept if s < base]:
+            del kept[slot]
+    out: list[float] = []
+    for slot in range(base, base + width):
+        hi = lo + k
+        whole = lo >= 0 and hi <= n  # every pass of the bucket is held: it cannot change
+        peak = kept.get(slot) if whole else None
+        if peak is None:
+            a, b = max(lo, 0), min(hi, n)
+            # v - v is 0.0 for finite values only (NaN for NaN and the infinities)
+            peak = max((v for v in values[a:b] if v - v == 0.0), default=NAN) if a < b \
+                else NAN
+            if whole:
+                kept[slot] = peak
+        out.append(peak)
+        lo = hi
+    return out
 
 
 def render_graph(
@@ -89,8 +122,8 @@ def render_graph(
 def graph_units(cols: Sequence[float], height: int, *, ascii: bool = False,
                 vmax: float | None = None) -> tuple[int, ...]:
     """Each column's height in marks (a cell holds one glyph step per unit)."""
-    known = [v for v in cols if v == v]
-    top = vmax if vmax is not None and _finite(vmax) and vmax > 0 else max(known, default=0.0)
+    top = vmax if vmax is not None and _finite(vmax) and vmax > 0 else \
+        max((v for v in cols if v == v), default=0.0)
     if top <= 0:
         top = 1.0
     scale = height * len(ASCII_STEPS if ascii else BLOCKS)
@@ -341,10 +374,10 @@ def _side_by_side(pieces: Sequence[Text | None], col_w: int, gap: int) -> Text:
 
 def _graph_columns(plot: Plot, width: int, memo: GraphMemo | None) -> list[float]:
     series = plot.series
-    if memo is None or series.origin is None or len(series.values) <= width or width <= 0:
-        return resample(series.values, width, series.first)
-    return memo.columns(series.origin, series.values, width, series.first,
-                        slot_size(len(series.values), width))
+    kept = None
+    if memo is not None and series.origin is not None:
+        kept = memo.peaks(series.origin, slot_size(len(series.values), width))
+    return resample(series.values, width, series.first, kept)
 
 
 def _graph_texts(plot: Plot, width: int, rows: int, ascii: bool,

@@ -10,17 +10,10 @@ screen, not every domain ever shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-NAN = float("nan")
 T = TypeVar("T")
-
-
-def bucket_peak(values: Sequence[float]) -> float:
-    """The largest finite value (NaN if none): a bucket's column height."""
-    # v - v is 0.0 for finite values only (NaN for NaN and the infinities)
-    return max((v for v in values if v - v == 0.0), default=NAN)
 
 
 class GraphMemo:
@@ -44,34 +37,14 @@ class GraphMemo:
     def __len__(self) -> int:
         return len(self._peaks) + len(self._pieces)
 
-    def columns(self, origin: Hashable, values: Sequence[float], width: int, first: int,
-                k: int) -> list[float]:
-        """What `charts.resample` gives for `values` longer than `width` bucketed `k` to a
-        column, each complete bucket's peak worked out once per origin."""
+    def peaks(self, origin: Hashable, k: int) -> dict[int, float]:
+        """The kept bucket peaks of a series bucketed `k` values to a column, by slot
+        (`charts.resample` reads and fills them); a new `k` starts afresh."""
         self._used.add(origin)
         held = self._peaks.get(origin)
         if held is None or held[0] != k:
             held = self._peaks[origin] = (k, {})
-        peaks = held[1]
-        n = len(values)
-        base = (first + n - 1) // k - width + 1  # the slot of column 0
-        if len(peaks) > 2 * width:  # slots gone off the left edge
-            for slot in [s for s in peaks if s < base]:
-                del peaks[slot]
-        out: list[float] = []
-        lo = base * k - first
-        for slot in range(base, base + width):
-            hi = lo + k
-            if lo >= 0 and hi <= n:  # every pass of the bucket is held: it cannot change
-                p = peaks.get(slot)
-                if p is None:
-                    p = peaks[slot] = bucket_peak(values[lo:hi])
-            else:
-                a, b = max(lo, 0), min(hi, n)
-                p = bucket_peak(values[a:b]) if a < b else NAN
-            out.append(p)
-            lo = hi
-        return out
+        return held[1]
 
     def piece(self, key: Hashable, inputs: Hashable, make: Callable[[], T]) -> T:
         """What `make` builds from `inputs`, built again only when they change."""
