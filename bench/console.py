@@ -52,10 +52,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Generator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -66,150 +64,8 @@ sys.path.insert(0, str(HERE))
 
 MARK = "BENCH-RESULT "
 
+from console_hooks import Acc, instrument, snap, thread_cpu, wait_until  # noqa: E402
 from console_report import INTERVAL, SIZE, Result, report  # noqa: E402
-
-
-# -- measuring inside one run -------------------------------------------------------------
-@dataclass
-class Acc:
-    """What the instrumented Host adds up (seconds)."""
-
-    pool_cpu: float = 0.0
-    loop_cpu: float = 0.0
-    took: float = 0.0
-    samples: int = 0
-    frames: int = 0
-    peak_rss: int = 0
-    pool_calls: int = 0
-    gc_s: float = 0.0
-    gc_runs: int = 0
-    connect_s: float = 0.0
-    rows_at: float | None = None
-    """perf_counter of the first frame listing every domain (figures or not)."""
-    figures_at: float | None = None
-    """perf_counter of the first frame listing every domain after the first pass."""
-
-
-class _Stepped:
-    """Await a coroutine, adding up the loop thread's CPU time spent inside it."""
-
-    def __init__(self, coro: Any, acc: Acc) -> None:
-        self.coro, self.acc = coro, acc
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        send: Any = None
-        exc: BaseException | None = None
-        while True:
-            t = time.thread_time()
-            try:
-                yielded = self.coro.throw(exc) if exc is not None else self.coro.send(send)
-            except StopIteration as stop:
-                self.acc.loop_cpu += time.thread_time() - t
-                return stop.value
-            except BaseException:
-                self.acc.loop_cpu += time.thread_time() - t
-                raise
-            self.acc.loop_cpu += time.thread_time() - t
-            try:
-                send, exc = (yield yielded), None
-            except BaseException as err:
-                send, exc = None, err
-
-
-def instrument(app: Any, acc: Acc, *, encode: bool, rows: int = 0) -> None:
-    """Wrap the app's Host (pool calls, sample) and display hook; no app code changes."""
-    host = app.host
-    orig_call = host.link.call
-    orig_sample = host.sample
-    orig_connect = host.connect
-
-    async def connect() -> None:
-        t = time.perf_counter()
-        try:
-            await orig_connect()
-        finally:
-            acc.connect_s = time.perf_counter() - t
-
-    async def call(fn: Callable[..., Any], *args: Any) -> Any:
-        def timed(*a: Any) -> Any:
-            t = time.thread_time()
-            try:
-                return fn(*a)
-            finally:
-                acc.pool_cpu += time.thread_time() - t
-
-        return await orig_call(timed, *args)
-
-    async def sample() -> Any:
-        result = await _Stepped(orig_sample(), acc)
-        acc.took += result.took_s
-        acc.samples += 1
-        return result
-
-    host.link.call = call
-    host.sample = sample
-    host.connect = connect
-
-    from textual._compositor import CompositorUpdate
-
-    orig_display = app._display
-
-    def display(screen: Any, renderable: Any) -> None:
-        orig_display(screen, renderable)
-        if renderable is not None and not app._batch_count:
-            acc.frames += 1
-            if acc.figures_at is None and app.has_main() and len(app.main.table.order) == rows:
-                now = time.perf_counter()
-                acc.rows_at = acc.rows_at or now
-                acc.figures_at = now if app.passes >= 1 else None
-            if encode and isinstance(renderable, CompositorUpdate):
-                renderable.render_segments(app.console)
-
-    app._display = display
-
-
-@dataclass
-class Snap:
-    wall: float
-    cpu: float
-    main_cpu: float
-    pool_cpu: float
-    loop_cpu: float
-    took: float
-    samples: int
-    passes: int
-    frames: int
-
-
-def snap(app: Any, acc: Acc) -> Snap:
-    assert threading.current_thread() is threading.main_thread()
-    return Snap(time.perf_counter(), time.process_time(), time.thread_time(), acc.pool_cpu,
-                acc.loop_cpu, acc.took, acc.samples, app.passes, acc.frames)
-
-
-async def _wait(app: Any, cond: Callable[[], bool], timeout: float, what: str,
-                step: float = 0.01) -> None:
-    end = time.perf_counter() + timeout
-    while not cond():
-        if app._exception is not None:
-            raise RuntimeError(f"the app failed: {app._exception!r}")
-        if time.perf_counter() > end:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(step)
-
-
-def thread_cpu() -> dict[str, float]:
-    """CPU seconds per thread of this process, keyed by a group name (libvirt's event
-    thread, the libvirt call pool, the main/UI loop, the rest)."""
-    names = {t.native_id: t.name for t in threading.enumerate()}
-    out: dict[str, float] = {}
-    for t in psutil.Process().threads():
-        name = names.get(t.id, "other")
-        group = ("events" if name == "libvirt-events" else
-                 "pool" if name.startswith("libvirt-call") else
-                 "main" if name == "MainThread" else "other")
-        out[group] = out.get(group, 0.0) + t.user_time + t.system_time
-    return out
 
 
 async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bool,
@@ -262,7 +118,7 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
                     await asyncio.sleep(0.25)
 
             watcher = asyncio.create_task(watch_rss())
-            await _wait(app, lambda: acc.figures_at is not None, timeout,
+            await wait_until(app, lambda: acc.figures_at is not None, timeout,
                         "the first populated screen", step=0.005)
             assert acc.rows_at is not None and acc.figures_at is not None
             rows, first = acc.rows_at - t0, acc.figures_at - t0
@@ -270,7 +126,7 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
 
             # warm up: two more passes (rates known, caches filled)
             p = app.passes
-            await _wait(app, lambda: app.passes >= p + 2, timeout + 10 * interval,
+            await wait_until(app, lambda: app.passes >= p + 2, timeout + 10 * interval,
                         "warm-up passes")
             if variant.startswith("filled"):
                 from ui_probe import fill_history
@@ -293,7 +149,8 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
                 prof.enable()
             await asyncio.sleep(max(0.0, seconds - 0.5 * interval))
             p = app.passes
-            await _wait(app, lambda: app.passes > p, timeout + 10 * interval, "the closing pass")
+            await wait_until(app, lambda: app.passes > p, timeout + 10 * interval,
+                             "the closing pass")
             if prof is not None:
                 prof.disable()
             s1 = snap(app, acc)
@@ -304,10 +161,10 @@ async def run_one(n: int, variant: str, seconds: float, *, mode: str, encode: bo
             rss()
             # libvirt calls per pass, counted after the window so counting costs it nothing
             p = app.passes
-            await _wait(app, lambda: app.passes >= p + 1, timeout + 10 * interval, "a pass")
+            await wait_until(app, lambda: app.passes >= p + 1, timeout + 10 * interval, "a pass")
             p = app.passes
             counter.enabled = True
-            await _wait(app, lambda: app.passes >= p + 3, timeout + 10 * interval, "3 passes")
+            await wait_until(app, lambda: app.passes >= p + 3, timeout + 10 * interval, "3 passes")
             counter.enabled = False
             calls, per_call = counter.per_pass(app.passes - p)
 

@@ -73,22 +73,6 @@ def raw_reference(uri: str) -> float:
         conn.close()
 
 
-def thread_cpu() -> dict[str, float]:
-    """CPU seconds per thread group of this process: libvirt's event thread, the libvirt
-    call pools (all hosts), the sampler threads, the main/UI loop, the rest."""
-    import threading
-
-    names = {t.native_id: t.name for t in threading.enumerate()}
-    out: dict[str, float] = {}
-    for t in psutil.Process().threads():
-        name = names.get(t.id, "other")
-        group = ("events" if name == "libvirt-events" else
-                 "pool" if name.startswith(("libvirt-call", "libvirt-pass")) else
-                 "main" if name == "MainThread" else "other")
-        out[group] = out.get(group, 0.0) + t.user_time + t.system_time
-    return out
-
-
 def _cpu(procs: list[psutil.Process]) -> float:
     total = 0.0
     for p in procs:
@@ -100,6 +84,8 @@ def _cpu(procs: list[psutil.Process]) -> float:
 
 
 async def run_console(uris: list[str], seconds: float) -> dict[str, float]:
+    from console_hooks import thread_cpu
+
     from xentui.backend.models import PassResult
     from xentui.config import HostEntry, Settings
     from xentui.ui.launch import make_app
