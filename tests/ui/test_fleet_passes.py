@@ -116,3 +116,34 @@ async def test_a_passs_notice_is_logged_with_its_host() -> None:
 
         await until(pilot, lambda: bool(logged()), 5.0, "the notice")
         assert len(logged()) == 1 and "WARN" in logged()[0] and host.id in logged()[0]
+
+
+async def test_the_hosts_pane_moves_with_keys_and_enter_lists_that_hosts_domains() -> None:
+    """Tab into the Hosts pane, `j` down a row, Enter: the Domains pane lists only that
+    host's domains (the `host:` filter); the cursor row is drawn reversed while the pane
+    has the focus, and only then."""
+    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
+                    live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        hosts = list(app.fleet.hosts)
+        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
+        screen = app.main
+        pane = screen.query_one(HostsPane)
+
+        def reversed_rows() -> list[int]:
+            lines = pane.render_lines(pane.region.reset_offset.shrink(pane.styles.gutter))
+            return [y for y, strip in enumerate(lines)
+                    if any(seg.style is not None and seg.style.reverse for seg in strip)]
+
+        assert not pane.has_focus and reversed_rows() == []
+        while not pane.has_focus:
+            await pilot.press("tab")
+        await pilot.pause()
+        assert reversed_rows() == [1]  # the header is line 0
+        await pilot.press("j", "j", "k")
+        await pilot.pause()
+        assert pane.selected_host() == hosts[1] and reversed_rows() == [2]
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(screen.table.order) and all(
+            r.host == hosts[1] for r in screen.table.order), 5.0, f"only {hosts[1]} listed")
+        assert len(screen.table.order) < len(screen.table.figures)

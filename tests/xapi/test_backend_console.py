@@ -114,7 +114,7 @@ async def test_the_detail_screen_shows_a_pool_vm(pool: Pool) -> None:
 
 def _pane_rows(app: XentuiApp) -> dict[str, list[str]]:
     pane = app.main.query_one(HostsPane)
-    return {str(key.value): [str(c) for c in pane.get_row(key)] for key in pane.rows}
+    return {key: [str(c) for c in pane.get_row(key)] for key in pane.rows}
 
 
 async def test_the_hosts_pane_lists_the_pools_members_beside_libvirt_hosts(pool: Pool) -> None:

@@ -4,19 +4,24 @@ a pool (XenAPI) also gets a row per member host under its own."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.cache import LRUCache
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from xentui.backend.api import HostBackend
 from xentui.backend.models import DomainState, PoolMember
 from xentui.ui import format as fmt
+from xentui.ui.painted import PaintedLines
+from xentui.ui.widgets.domain_rows import CURSOR, HEADER
 from xentui.ui.widgets.host_bar import link_text
 
 COLUMNS = ("Host", "Link", "CPUs", "Mem free", "Domains", "Dom0", "Pass")
@@ -87,97 +92,183 @@ def member_row(host: HostBackend, member: PoolMember) -> tuple[str | Text, ...]:
     )
 
 
-def _width(value: str | Text) -> int:
+Cell = str | Text
+
+
+def _width(value: Cell) -> int:
     return value.cell_len if isinstance(value, Text) else cell_len(value)
 
 
-class HostsPane(DataTable[str | Text]):
-    """A small table of hosts; shown by default when the console has several."""
+def _segments(value: Cell, width: int, console: Console) -> list[Segment]:
+    """A cell's text and styles, cut or padded to `width` cells."""
+    if isinstance(value, Text):
+        return Segment.adjust_line_length(list(value.render(console)), width)
+    return [Segment(set_cell_size(value, width))]
+
+
+class HostsPane(ScrollView, can_focus=True):
+    """A small table of hosts; shown by default when the console has several.
+
+    Drawn line by line like the Domains pane: a host's pass changes the cells of its row
+    that moved (its pass time, Dom0's load), and only those cells are written. Columns
+    grow to fit what they held, never shrink (a row does not jump as figures change)."""
 
     DEFAULT_CSS = """
     HostsPane { height: auto; max-height: 10; border: round $primary-darken-2; }
     """
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
+        super().__init__(id=id)
         self.border_title = "Hosts"
+        self.rows: dict[str, tuple[Cell, ...]] = {}
+        """Each row's cells by key (a host's id; a pool member's is the pool's id, then
+        MEMBER_SEP and its name), in the order they were first shown."""
+        self._keys: list[str] = []
+        self._index: dict[str, int] = {}
+        self.cursor = 0
+        self._widths = [cell_len(label) for label in COLUMNS]
+        self._strips: dict[str, tuple[bool, Strip]] = {}
+        self._header: Strip | None = None
+        self._painted = PaintedLines()
 
-    def on_mount(self) -> None:
-        for label in COLUMNS:
-            self.add_column(label, key=label)
+    # -- rows --------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def get_row(self, key: str) -> list[Cell]:
+        return list(self.rows[key])
+
+    def get_row_index(self, key: str) -> int:
+        return self._index[key]
+
+    def get_cell(self, key: str, label: str) -> Cell:
+        return self.rows[key][COLUMNS.index(label)]
 
     def show(self, hosts: Iterable[HostBackend], stale: set[str], *, show_timing: bool) -> None:
         """Update every host's row in place (rows are keyed by host id; a pool member's
-        by the pool's id and its name)."""
-        in_place: dict[str, set[str]] = {}
+        by the pool's id and its name); only the cells that changed are written."""
+        grew = False
         for host in hosts:
-            self._put(host.id, host_row(host, host.id in stale, show_timing), in_place)
+            grew |= self._put(host.id, host_row(host, host.id in stale, show_timing))
             members = host.info.members if host.info is not None else ()
             for member in members:
-                self._put(f"{host.id}{MEMBER_SEP}{member.name}", member_row(host, member),
-                          in_place)
-        if in_place:
-            self._forget_cells(in_place)
-            for key, labels in in_place.items():
-                index = self.get_row_index(key)
-                for label in labels:
-                    self.refresh_coordinate(Coordinate(index, self.get_column_index(label)))
+                grew |= self._put(f"{host.id}{MEMBER_SEP}{member.name}",
+                                  member_row(host, member))
+        if grew:
+            self._strips.clear()
+            self._header = None
+        self.virtual_size = Size(self._line_width(), len(self.rows) + 1)
+        self._repaint_changed()
 
-    def _put(self, key: str, cells: tuple[str | Text, ...],
-             in_place: dict[str, set[str]]) -> None:
-        """Put a row's cells; the labels of those changed in place join `in_place`
-        (their renders are forgotten and their cells repainted once for all rows)."""
+    def _put(self, key: str, cells: tuple[Cell, ...]) -> bool:
+        """Hold a row's cells; whether a column had to grow for them."""
+        if self.rows.get(key) == cells:
+            return False
         if key not in self.rows:
-            self.add_row(*cells, key=key)
-            return
-        changed = {label: value for label, value in zip(COLUMNS, cells, strict=True)
-                   if self.get_cell(key, label) != value}
-        if not changed:
-            return
-        widths = {label: self.columns[ColumnKey(label)].content_width for label in changed}
-        if any(_width(v) > widths[label] for label, v in changed.items()):
-            # A wider value (a pass of 9 ms, then of 1200 ms): the column grows, and the
-            # whole pane is laid out and drawn again, as DataTable does it.
-            for label, value in changed.items():
-                self.update_cell(key, label, value, update_width=True)
-            return
-        row = RowKey(key)
-        for label, value in changed.items():
-            self._data[row][self.columns[label].key] = value  # type: ignore[index]
-        in_place.setdefault(key, set()).update(changed)
-
-    def _forget_cells(self, changed: dict[str, set[str]]) -> None:
-        """Drop what DataTable keeps rendered of these rows' cells (labels by row key)
-        and of those rows' lines, so each row is put together again from its other
-        cells' renders and every other row is drawn from cache; one look through each
-        cache for all rows. DataTable.update_cell drops every row's renders instead (it
-        counts an update) and repaints the whole pane: with a pass per host and
-        interval, each row would render all its cells again."""
-        cells = {(RowKey(key), ColumnKey(label)) for key, labels in changed.items()
-                 for label in labels}
-        rows = {RowKey(key) for key in changed}
-        indexes = {self.get_row_index(key) for key in changed}
-
-        def on_row(y: int) -> bool:
-            try:
-                return self._get_offsets(y)[0] in rows
-            except LookupError:
-                return False
-
-        caches: list[tuple[LRUCache[Any, Any], Callable[[Any], bool]]] = [
-            (self._cell_render_cache, lambda k: (k[0], k[1]) in cells),
-            (self._row_render_cache, lambda k: k[0] in rows),
-            (self._row_renderable_cache, lambda k: k[1] in indexes),
-            (self._line_cache, lambda k: on_row(k[0])),
-        ]
-        for cache, hit in caches:
-            for cache_key in [k for k in cache.keys() if hit(k)]:
-                cache.discard(cache_key)
+            self._index[key] = len(self._keys)
+            self._keys.append(key)
+        self.rows[key] = cells
+        self._strips.pop(key, None)
+        grew = False
+        for i, value in enumerate(cells):
+            if (w := _width(value)) > self._widths[i]:
+                self._widths[i], grew = w, True
+        return grew
 
     def selected_host(self) -> str | None:
         """The selected row's host id, or a pool member's name (the `host:` filter
         matches both)."""
         if not self.rows:
             return None
-        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        return None if key.value is None else str(key.value).split(MEMBER_SEP)[-1]
+        return self._keys[min(self.cursor, len(self._keys) - 1)].split(MEMBER_SEP)[-1]
+
+    # -- cursor ------------------------------------------------------------------------
+    def move_cursor(self, *, row: int) -> None:
+        """Put the cursor on row `row` (kept within the rows)."""
+        self.cursor = max(0, min(len(self.rows) - 1, row))
+        rows = max(1, self.size.height - 1)
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + rows:
+            self.scroll_to(y=self.cursor - rows + 1, animate=False)
+        self._repaint_changed()
+
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor(row=self.cursor + step)
+
+    def action_jump(self, where: int) -> None:
+        self.move_cursor(row=0 if where == 0 else len(self.rows) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y > 0:
+            self.move_cursor(row=int(self.scroll_offset.y) + offset.y - 1)
+
+    def on_focus(self, _: events.Focus) -> None:
+        self._repaint_changed()
+
+    def on_blur(self, _: events.Blur) -> None:
+        self._repaint_changed()
+
+    # -- drawing -----------------------------------------------------------------------
+    def _line_width(self) -> int:
+        return sum(w + 2 for w in self._widths)
+
+    def _geometry(self) -> tuple[int, int, int, int]:
+        return (int(self.scroll_offset.x), int(self.scroll_offset.y), self.size.width,
+                self.size.height)
+
+    def _repaint_changed(self) -> None:
+        """Mark dirty only the cells on screen that differ from what was drawn there."""
+        if not self.is_mounted:
+            return
+        geometry = self._geometry()
+        top = geometry[1]
+        regions = self._painted.changed(geometry, lambda y: self._full_line(y, top))
+        if regions is None:
+            self.refresh()
+        elif regions:
+            self.refresh(*regions)
+
+    def render_line(self, y: int) -> Strip:
+        geometry = self._geometry()
+        sx, top, width, _height = geometry
+        line = self._full_line(y, top)
+        self._painted.drawn(geometry, y, line)
+        if line is None:
+            return Strip.blank(width)
+        return line.crop_extend(sx, sx + width, None)
+
+    def _full_line(self, y: int, top: int) -> Strip | None:
+        """Line `y` scrolled to row `top`, uncropped (None: blank)."""
+        if y == 0:
+            if self._header is None:
+                self._header = self._strip([Text(label) for label in COLUMNS], HEADER)
+            return self._header
+        index = top + y - 1
+        if index >= len(self.rows):
+            return None
+        key = self._keys[index]
+        cursor = index == self.cursor and self.has_focus
+        held = self._strips.get(key)
+        if held is None or held[0] != cursor:
+            strip = self._strip(self.rows[key], None)
+            held = self._strips[key] = (cursor, strip.apply_style(CURSOR) if cursor else strip)
+        return held[1]
+
+    def _strip(self, cells: Iterable[Cell], style: Style | None) -> Strip:
+        segs: list[Segment] = []
+        for value, width in zip(cells, self._widths, strict=True):
+            segs.append(Segment(" "))
+            segs.extend(_segments(value, width, self.app.console))
+            segs.append(Segment(" "))
+        strip = Strip(segs, self._line_width())
+        return strip.apply_style(style) if style is not None else strip
