@@ -92,3 +92,19 @@ def test_memo_keeps_only_what_the_last_build_used() -> None:
     assert held_for_one > 0
     both(history, "b", memo, 78, 24)
     assert len(memo) == held_for_one  # a's entries went when b's came
+
+
+def test_a_graph_rescaled_by_its_pairs_spike_is_drawn_again() -> None:
+    """Net rx and tx share a scale: a spike of tx shrinks rx's marks though rx's own
+    columns did not change, so what was kept for rx's columns must not be drawn."""
+    history, memo = History(100), GraphMemo()
+
+    def steady(tx: float) -> SimpleNamespace:
+        rates = SimpleNamespace(cpu_pct=5.0, disk_rd_bps=0.0, disk_wr_bps=0.0,
+                                net_rx_bps=4096.0, net_tx_bps=tx)
+        return SimpleNamespace(rates=rates, sample=SimpleNamespace(mem_kib=1 << 20))
+
+    for p in range(130):
+        history.record(float(p), {"a": steady(1e6 if p == 120 else 0.0)})
+        plain, kept = both(history, "a", memo, 40, 24)
+        assert kept == plain, p

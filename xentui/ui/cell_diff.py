@@ -73,6 +73,8 @@ def text_spans(old: Text | None, new: Text, width: int) -> list[Span]:
     characters, or a line cut to fit)."""
     if old is None:
         return [(0, width)]
+    if old is new:
+        return []
     a, b = old.plain, new.plain
     if a == b and old.spans == new.spans and old.style == new.style:
         return []

@@ -217,6 +217,10 @@ class Summary:
 
     @classmethod
     def of(cls, series: Series) -> Summary:
+        values = series.values
+        total = sum(values)
+        if total - total == 0.0 and values:  # no gap (NaN) nor infinity: no need to sift
+            return cls(values[-1], total / len(values), max(values))
         known = series.known()
         if not known:
             return cls(None, None, None)
@@ -241,10 +245,21 @@ class Plot:
         return self.summary or Summary.of(self.series)
 
 
-def _stats_header(plot: Plot, width: int, label_w: int) -> Text:
+def _stats_header(plot: Plot, width: int, label_w: int, memo: GraphMemo | None = None) -> Text:
+    """The plot's label and its figures now, on average and at their peak (a memo keeps
+    the line while they read the same)."""
     s = plot.figures()
     now, avg, peak = plot.show(s.current), plot.show(s.average), plot.show(s.peak)
     b_avg, b_peak = plot.brief(s.average), plot.brief(s.peak)
+    if memo is None:
+        return _stats_line(plot, width, label_w, now, avg, peak, b_avg, b_peak)
+    return memo.piece(("stats", plot.label, plot.style), (width, label_w, now, avg, peak, b_avg,
+                                                          b_peak),
+                      lambda: _stats_line(plot, width, label_w, now, avg, peak, b_avg, b_peak))
+
+
+def _stats_line(plot: Plot, width: int, label_w: int, now: str, avg: str, peak: str,
+                b_avg: str, b_peak: str) -> Text:
     label = Text(fmt.visible(plot.label), style=f"bold {plot.style}")
     label.truncate(label_w, overflow="crop", pad=True)
     for tail in (
@@ -338,7 +353,12 @@ def _layout(title: Text | None, plots: Sequence[Plot], times: Sequence[float], w
     col_lines = [[line for block in bs for line in block] for bs in col_blocks]
     depth = max(len(c) for c in col_lines)
     for i in range(min(depth, avail)):
-        lines.append(_side_by_side([c[i] if i < len(c) else None for c in col_lines], col_w, gap))
+        pieces = [c[i] if i < len(c) else None for c in col_lines]
+        if memo is None:
+            lines.append(_side_by_side(pieces, col_w, gap))
+        else:  # the very pieces the memo kept make the very line it kept
+            lines.append(memo.joined(("line", i, col_w, gap), pieces,
+                                     functools.partial(_side_by_side, pieces, col_w, gap)))
     if use_axis:
         axis = Text(style="dim")
         for c in range(ncols):
@@ -383,12 +403,17 @@ def _graph_columns(plot: Plot, width: int, memo: GraphMemo | None) -> list[float
 def _graph_texts(plot: Plot, width: int, rows: int, ascii: bool,
                  memo: GraphMemo | None) -> list[Text]:
     """A plot's chart rows as styled lines (kept while its columns' marks stay put)."""
-    units = graph_units(_graph_columns(plot, width, memo), rows, ascii=ascii, vmax=plot.vmax)
+    origin = plot.series.origin
+    cols = _graph_columns(plot, width, memo)
+    if memo is None or origin is None:
+        units = graph_units(cols, rows, ascii=ascii, vmax=plot.vmax)
+    else:
+        units = memo.piece(("units", origin, width, rows, ascii), (tuple(cols), plot.vmax),
+                           lambda: graph_units(cols, rows, ascii=ascii, vmax=plot.vmax))
 
     def make() -> list[Text]:
         return [Text(g, style=plot.style) for g in graph_rows(units, rows, ascii=ascii)]
 
-    origin = plot.series.origin
     if memo is None or origin is None:
         return make()
     return memo.piece(("rows", origin, width, rows, ascii, plot.style), units, make)
@@ -396,7 +421,8 @@ def _graph_texts(plot: Plot, width: int, rows: int, ascii: bool,
 
 def _full_block(plot: Plot, width: int, rows: int, label_w: int, ascii: bool,
                 memo: GraphMemo | None = None) -> list[Text]:
-    return [_stats_header(plot, width, label_w), *_graph_texts(plot, width, rows, ascii, memo)]
+    return [_stats_header(plot, width, label_w, memo),
+            *_graph_texts(plot, width, rows, ascii, memo)]
 
 
 def _spark_line(plot: Plot, width: int, label_w: int, head_w: int, ascii: bool,

@@ -10,7 +10,7 @@ screen, not every domain ever shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -45,6 +45,20 @@ class GraphMemo:
         if held is None or held[0] != k:
             held = self._peaks[origin] = (k, {})
         return held[1]
+
+    def joined(self, key: Hashable, parts: Sequence[object], make: Callable[[], T]) -> T:
+        """What `make` builds from `parts`, built again unless they are the very objects
+        it was last built from (pieces the memo kept are the same objects)."""
+        self._used.add(key)
+        held = self._pieces.get(key)
+        if held is not None:
+            was = held[0]
+            if isinstance(was, tuple) and len(was) == len(parts) and all(
+                    a is b for a, b in zip(was, parts, strict=True)):
+                return held[1]  # type: ignore[return-value]
+        made = make()
+        self._pieces[key] = (tuple(parts), made)
+        return made
 
     def piece(self, key: Hashable, inputs: Hashable, make: Callable[[], T]) -> T:
         """What `make` builds from `inputs`, built again only when they change."""
