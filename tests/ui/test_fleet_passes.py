@@ -4,11 +4,14 @@ out once for the burst, not once per host; the Hosts pane draws the new figures.
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import replace
 
 import pytest
 
 from tests.support.pilot_helpers import log_lines, until
+from xentui.backend.models import LinkState, LinkStatus
 from xentui.config import Settings
 from xentui.demo.host import demo_fleet
 from xentui.ui.app import XentuiApp
@@ -147,3 +150,34 @@ async def test_the_hosts_pane_moves_with_keys_and_enter_lists_that_hosts_domains
         await until(pilot, lambda: bool(screen.table.order) and all(
             r.host == hosts[1] for r in screen.table.order), 5.0, f"only {hosts[1]} listed")
         assert len(screen.table.order) < len(screen.table.figures)
+
+
+async def test_a_lost_hosts_retry_counts_down_and_the_countdown_stops_once_it_is_back() -> None:
+    """No pass comes (an hour's interval): only the countdown's own tick can move the
+    'retrying in' figure. Once the host is connected again the tick stops."""
+    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
+                    live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.passes >= len(app.fleet.hosts), 10.0, "first passes")
+        pane = app.main.query_one(HostsPane)
+        host = app.fleet.hosts["xen-c"]
+        lost = LinkStatus(LinkState.LOST, host.uri, message="connection to xen-c lost",
+                          retry_in=9.0, at=time.time(), host_id="xen-c")
+        host.status = lost
+        for listener in list(host.status_listeners):
+            listener(lost)
+
+        def left() -> int | None:
+            found = re.search(r"retrying in (\d+) s", str(pane.get_cell("xen-c", "Link")))
+            return None if found is None else int(found[1])
+
+        await until(pilot, lambda: left() is not None, 3.0, "the countdown shown")
+        first = left()
+        assert first is not None and first >= 7
+        await until(pilot, lambda: (left() or 99) <= first - 2, 4.0, "the countdown ticking")
+        await host.connect()
+        await until(pilot, lambda: "connected" in str(pane.get_cell("xen-c", "Link")), 3.0,
+                    "connected again")
+        await pilot.pause(1.3)  # one more tick finds no link lost and stops the timer
+        ticking = [t for t in app._timers if t._task is not None and not t._task.done()]
+        assert not ticking, [t.name for t in ticking]
