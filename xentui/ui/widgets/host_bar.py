@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual.geometry import Region
@@ -14,7 +13,8 @@ from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from xentui.backend.api import HostBackend
-from xentui.backend.models import LinkState, LinkStatus, PassResult
+from xentui.backend.models import DomainState, LinkState, LinkStatus, PassResult
+from xentui.backend.pass_sums import pass_sums
 from xentui.ui import format as fmt
 from xentui.ui.cell_diff import multiline_spans
 from xentui.ui.text_strips import TextStrips
@@ -67,7 +67,8 @@ def host_lines(
     out.append(f"· {h.cpus} CPU × {h.mhz} MHz · ")
     out.append_text(link_text(status, status.readonly))
     out.append("\n")
-    given = sum(f.sample.mem_kib or 0 for f in result.domains.values())
+    sums = pass_sums(result)
+    given = sums.given_kib
     out.append(f"Mem {fmt.bytes_kib(h.memory_kib)} total, {fmt.bytes_kib(h.free_kib)} free, ")
     out.append(f"{fmt.bytes_kib(given)} to domains")
     if h.dom0 is not None:
@@ -77,8 +78,7 @@ def host_lines(
             f"{fmt.bytes_kib(d.mem_total_kib)} load {d.load[0]:.2f} {d.load[1]:.2f} {d.load[2]:.2f}"
         )
     out.append("\n")
-    states = Counter(f.sample.state.value for f in result.domains.values())
-    parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(by_value(sums.states).items()))
     out.append(f"Domains {len(result.domains)} ({parts}) · every {interval:g} s")
     if show_timing:
         out.append(f" · last pass {result.took_s * 1000:.0f} ms ({result.path})")
@@ -107,7 +107,6 @@ class HostBar(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._sums: dict[str, tuple[PassResult, HostSums]] = {}
         self._text: Text | None = None
         self._lines: list[Text] = []
         """`_text` split into its lines (what `render_line` draws)."""
@@ -132,7 +131,7 @@ class HostBar(Widget):
         self, hosts: list[HostBackend], stale: set[str], *, show_timing: bool = True,
         ascii: bool = False,
     ) -> None:
-        text = fleet_lines(hosts, stale, show_timing=show_timing, sums=self._sums)
+        text = fleet_lines(hosts, stale, show_timing=show_timing)
         self._put(to_ascii(text) if ascii else text)
 
     def render(self) -> Text:
@@ -172,19 +171,9 @@ class HostBar(Widget):
             self.refresh(*regions)
 
 
-@dataclass(frozen=True, slots=True)
-class HostSums:
-    """One pass of one host summed up, so the fleet's header adds a few numbers per
-    host instead of going over every domain of the fleet after each host's pass."""
-
-    given_kib: int
-    states: Counter[str]
-
-    @classmethod
-    def of(cls, result: PassResult) -> HostSums:
-        figs = result.domains.values()
-        return cls(sum(f.sample.mem_kib or 0 for f in figs),
-                   Counter(f.sample.state.value for f in figs))
+def by_value(states: Counter[DomainState]) -> Counter[str]:
+    """Counts by the states' words ('running')."""
+    return Counter({state.value: n for state, n in states.items()})
 
 
 def fleet_lines(
@@ -192,10 +181,9 @@ def fleet_lines(
     stale: set[str],
     *,
     show_timing: bool = True,
-    sums: dict[str, tuple[PassResult, HostSums]] | None = None,
 ) -> Text:
     """The header of a fleet: three lines summing every host (text from hosts is literal).
-    `sums` caches each host's sums by its last pass."""
+    Each host's pass is summed once (`pass_sums`)."""
     out = Text(no_wrap=True, overflow="ellipsis")
     links = Counter(h.status.state for h in hosts)
     if hosts and all(h.uri.startswith("demo://") for h in hosts):
@@ -214,23 +202,14 @@ def fleet_lines(
     total = sum(i.memory_kib for i in infos)
     free = sum(i.free_kib or 0 for i in infos)
     cpus = sum(i.cpus for i in infos)
-    cache = sums if sums is not None else {}
-    per_host: list[HostSums] = []
-    for h in hosts:
-        if h.last is None:
-            continue
-        held = cache.get(h.id)
-        if held is None or held[0] is not h.last:
-            held = (h.last, HostSums.of(h.last))
-            cache[h.id] = held
-        per_host.append(held[1])
+    per_host = [pass_sums(h.last) for h in hosts if h.last is not None]
     results = [h.last for h in hosts if h.last is not None]
     given = sum(p.given_kib for p in per_host)
     out.append(f"{cpus} CPUs · Mem {fmt.bytes_kib(total)} total, {fmt.bytes_kib(free)} free, ")
     out.append(f"{fmt.bytes_kib(given)} to domains\n")
     states: Counter[str] = Counter()
     for p in per_host:
-        states.update(p.states)
+        states.update(by_value(p.states))
     parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     out.append(f"Domains {sum(states.values())} ({parts})")
     if show_timing and results:

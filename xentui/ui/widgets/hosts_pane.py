@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from xentui.backend.api import HostBackend
 from xentui.backend.models import DomainState, PoolMember
+from xentui.backend.pass_sums import pass_sums
 from xentui.ui import format as fmt
 from xentui.ui.painted import PaintedLines
 from xentui.ui.widgets.domain_rows import CURSOR, HEADER
@@ -33,8 +34,9 @@ def domains_text(host: HostBackend) -> str:
     """Domains by state in a few words, e.g. '12: 9 run, 1 paused, 2 off'."""
     if host.last is None:
         return "-"
-    states = Counter(_SHORT.get(f.sample.state, f.sample.state.value)
-                     for f in host.last.domains.values())
+    states: Counter[str] = Counter()
+    for state, n in pass_sums(host.last).states.items():
+        states[_SHORT.get(state, state.value)] += n
     parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items(), key=lambda x: -x[1]))
     return f"{len(host.last.domains)}: {parts}" if parts else "0"
 
