@@ -14,16 +14,16 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from xentui.backend.models import DomainFigures, DomainRef
 from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
-from xentui.ui.painted import PaintedLines
+from xentui.ui.painted import Geometry, PaintedLines
 from xentui.ui.widgets.domain_rows import RowLook
+from xentui.ui.widgets.painted_scroll import PaintedScroll
 
 
-class DomainTable(ScrollView, can_focus=True):
+class DomainTable(PaintedScroll, can_focus=True):
     """A sortable, filterable list of domains keyed by (host, UUID)."""
 
     BINDINGS = [
@@ -335,14 +335,6 @@ class DomainTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self._repaint_changed()
 
-    def _scroll_to_cursor(self) -> None:
-        rows = max(1, self.size.height - 1)
-        top = int(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= top + rows:
-            self.scroll_to(y=self.cursor - rows + 1, animate=False)
-
     def action_cursor(self, step: int) -> None:
         self._move_to(self.cursor + step)
 
@@ -367,34 +359,9 @@ class DomainTable(ScrollView, can_focus=True):
         self._move_to(int(self.scroll_offset.y) + offset.y - 1)
 
     # -- drawing -----------------------------------------------------------------------
-    def _geometry(self) -> tuple[int, int, int, int]:
-        return (int(self.scroll_offset.x), int(self.scroll_offset.y), self.size.width,
-                self.size.height)
-
-    def _repaint_changed(self) -> None:
-        """Mark dirty only the cells of the lines on screen that differ from what was
-        drawn there: a pass then writes the figures that moved, not whole rows."""
-        if not self.is_mounted:
-            return
-        geometry = self._geometry()
+    def full_line(self, y: int, geometry: Geometry) -> Strip | None:
+        """Line `y` (0: the header) scrolled to the geometry's top row."""
         _sx, top, _width, height = geometry
-        regions = self._painted.changed(geometry, lambda y: self._full_line(y, top, height))
-        if regions is None:
-            self.refresh()
-        elif regions:
-            self.refresh(*regions)
-
-    def render_line(self, y: int) -> Strip:
-        geometry = self._geometry()
-        sx, top, width, height = geometry
-        line = self._full_line(y, top, height)
-        self._painted.drawn(geometry, y, line)
-        if line is None:
-            return Strip.blank(width)
-        return line.crop_extend(sx, sx + width, None)
-
-    def _full_line(self, y: int, top: int, height: int) -> Strip | None:
-        """Line `y` of the pane scrolled to row `top`, uncropped (None: blank)."""
         if y == 0:
             return self.look.header(self.sort_key, self.reverse)
         index = top + y - 1

@@ -14,16 +14,16 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from xentui.backend.api import HostBackend
 from xentui.backend.models import DomainState, PoolMember
 from xentui.backend.pass_sums import pass_sums
 from xentui.ui import format as fmt
-from xentui.ui.painted import PaintedLines
+from xentui.ui.painted import Geometry, PaintedLines
 from xentui.ui.widgets.domain_rows import CURSOR, HEADER
 from xentui.ui.widgets.host_bar import link_text
+from xentui.ui.widgets.painted_scroll import PaintedScroll
 
 COLUMNS = ("Host", "Link", "CPUs", "Mem free", "Domains", "Dom0", "Pass")
 _SHORT = {DomainState.RUNNING: "run", DomainState.BLOCKED: "run", DomainState.PAUSED: "paused",
@@ -108,7 +108,7 @@ def _segments(value: Cell, width: int, console: Console) -> list[Segment]:
     return [Segment(set_cell_size(value, width))]
 
 
-class HostsPane(ScrollView, can_focus=True):
+class HostsPane(PaintedScroll, can_focus=True):
     """A small table of hosts; shown by default when the console has several.
 
     Drawn line by line like the Domains pane: a host's pass changes the cells of its row
@@ -195,12 +195,7 @@ class HostsPane(ScrollView, can_focus=True):
     def move_cursor(self, *, row: int) -> None:
         """Put the cursor on row `row` (kept within the rows)."""
         self.cursor = max(0, min(len(self.rows) - 1, row))
-        rows = max(1, self.size.height - 1)
-        top = int(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= top + rows:
-            self.scroll_to(y=self.cursor - rows + 1, animate=False)
+        self._scroll_to_cursor()
         self._repaint_changed()
 
     def action_cursor(self, step: int) -> None:
@@ -224,33 +219,9 @@ class HostsPane(ScrollView, can_focus=True):
     def _line_width(self) -> int:
         return sum(w + 2 for w in self._widths)
 
-    def _geometry(self) -> tuple[int, int, int, int]:
-        return (int(self.scroll_offset.x), int(self.scroll_offset.y), self.size.width,
-                self.size.height)
-
-    def _repaint_changed(self) -> None:
-        """Mark dirty only the cells on screen that differ from what was drawn there."""
-        if not self.is_mounted:
-            return
-        geometry = self._geometry()
+    def full_line(self, y: int, geometry: Geometry) -> Strip | None:
+        """Line `y` (0: the header) scrolled to the geometry's top row."""
         top = geometry[1]
-        regions = self._painted.changed(geometry, lambda y: self._full_line(y, top))
-        if regions is None:
-            self.refresh()
-        elif regions:
-            self.refresh(*regions)
-
-    def render_line(self, y: int) -> Strip:
-        geometry = self._geometry()
-        sx, top, width, _height = geometry
-        line = self._full_line(y, top)
-        self._painted.drawn(geometry, y, line)
-        if line is None:
-            return Strip.blank(width)
-        return line.crop_extend(sx, sx + width, None)
-
-    def _full_line(self, y: int, top: int) -> Strip | None:
-        """Line `y` scrolled to row `top`, uncropped (None: blank)."""
         if y == 0:
             if self._header is None:
                 self._header = self._strip([Text(label) for label in COLUMNS], HEADER)
