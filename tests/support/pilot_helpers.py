@@ -31,9 +31,13 @@ async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 5.
     return loop.time() - start
 
 
-async def passes_far_apart(pilot: Pilot[int], app: XentuiApp, interval: float = 60.0) -> int:
+async def passes_far_apart(pilot: Pilot[int], app: XentuiApp, interval: float = 3600.0) -> int:
     """Set the host's interval to `interval` and wait for the pass already scheduled under
-    the old one, so that the next is `interval` away; the pass count after it."""
+    the old one; the pass count after it. Passes fall on the ticks of the interval's
+    clock, counted from the app's start, so the next comes at the first multiple of
+    `interval` since then, not `interval` from now: with 60 s, a test a minute into the
+    app could meet that tick within seconds (seen once in CI-like runs). An hour keeps
+    it away from any test."""
     app.host.interval = interval
     before = app.passes
     await until(pilot, lambda: app.passes > before, 5.0, "the pass scheduled before")
