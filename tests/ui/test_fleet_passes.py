@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 
 import pytest
+from textual import events
 
 from tests.support.pilot_helpers import log_lines, until
 from xentui.backend.models import LinkState, LinkStatus
@@ -151,6 +152,28 @@ async def test_the_hosts_pane_moves_with_keys_and_enter_lists_that_hosts_domains
             r.host == hosts[1] for r in screen.table.order), 5.0, f"only {hosts[1]} listed")
         assert len(screen.table.order) < len(screen.table.figures)
 
+
+
+@pytest.mark.parametrize(("typed", "row"), [("jj\r", 2), ("j\r", 1), ("jjk\r", 1)])
+async def test_moves_and_enter_typed_in_one_burst_in_the_hosts_pane_run_in_order(
+        typed: str, row: int) -> None:
+    """A burst (keys read together, as from a terminal) into the focused Hosts pane: the
+    moves run before the Enter behind them, so the host listed is the one moved to."""
+    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
+                    live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        hosts = list(app.fleet.hosts)
+        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
+        screen = app.main
+        pane = screen.query_one(HostsPane)
+        while not pane.has_focus:
+            await pilot.press("tab")
+        await pilot.pause()
+        for ch in typed:
+            app.post_message(events.Key("enter" if ch == "\r" else ch, ch))
+        await until(pilot, lambda: bool(screen.table.order) and all(
+            r.host == hosts[row] for r in screen.table.order), 5.0, f"only {hosts[row]} listed")
+        assert len(screen.table.order) < len(screen.table.figures)
 
 async def test_a_lost_hosts_retry_counts_down_and_the_countdown_stops_once_it_is_back() -> None:
     """No pass comes (an hour's interval): only the countdown's own tick can move the

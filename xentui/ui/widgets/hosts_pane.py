@@ -119,10 +119,12 @@ class HostsPane(PaintedScroll, can_focus=True):
     HostsPane { height: auto; max-height: 10; border: round $primary-darken-2; }
     """
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        # Priority, as in the Domains pane: Enter (the screen's, priority) runs when it is
+        # read, so a move typed before it in one burst must run when it is read too.
+        Binding("up,k", "cursor(-1)", "Up", show=False, priority=True),
+        Binding("down,j", "cursor(1)", "Down", show=False, priority=True),
+        Binding("home", "jump(0)", "First", show=False, priority=True),
+        Binding("end", "jump(-1)", "Last", show=False, priority=True),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
