@@ -157,8 +157,9 @@ async def test_the_hosts_pane_moves_with_keys_and_enter_lists_that_hosts_domains
 @pytest.mark.parametrize(("typed", "row"), [("jj\r", 2), ("j\r", 1), ("jjk\r", 1)])
 async def test_moves_and_enter_typed_in_one_burst_in_the_hosts_pane_run_in_order(
         typed: str, row: int) -> None:
-    """A burst (keys read together, as from a terminal) into the focused Hosts pane: the
-    moves run before the Enter behind them, so the host listed is the one moved to."""
+    """A burst (keys read together, as from a terminal): Tab into the Hosts pane, moves,
+    Enter. Each runs as it is read, so the moves go to the pane the Tabs focused and run
+    before the Enter behind them: the host listed is the one moved to."""
     app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
                     live=True)
     async with app.run_test(size=(160, 50)) as pilot:
@@ -166,11 +167,12 @@ async def test_moves_and_enter_typed_in_one_burst_in_the_hosts_pane_run_in_order
         await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
         screen = app.main
         pane = screen.query_one(HostsPane)
-        while not pane.has_focus:
-            await pilot.press("tab")
-        await pilot.pause()
-        for ch in typed:
-            app.post_message(events.Key("enter" if ch == "\r" else ch, ch))
+        chain = screen.focus_chain
+        tabs = (chain.index(pane) - chain.index(screen.table)) % len(chain)
+        assert screen.table.has_focus and tabs > 0
+        keys = {"\r": "enter", "\t": "tab"}
+        for ch in "\t" * tabs + typed:  # Tab into the pane in the same burst
+            app.post_message(events.Key(keys.get(ch, ch), ch))
         await until(pilot, lambda: bool(screen.table.order) and all(
             r.host == hosts[row] for r in screen.table.order), 5.0, f"only {hosts[row]} listed")
         assert len(screen.table.order) < len(screen.table.figures)
