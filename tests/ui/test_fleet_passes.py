@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import pytest
 from textual import events
+from textual.pilot import Pilot
 
 from tests.support.pilot_helpers import log_lines, until
 from xentui.backend.models import LinkState, LinkStatus
@@ -22,15 +25,23 @@ INTERVAL = 3600.0
 """Passes come only when the test feeds them (after the first)."""
 
 
+@asynccontextmanager
+async def demo_fleet_app() -> AsyncIterator[tuple[XentuiApp, Pilot[None]]]:
+    """The demo fleet's console at 160x50, once every host's first pass is in."""
+    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
+                    live=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.passes >= len(app.fleet.hosts), 10.0,
+                    "every host's first pass")
+        yield app, pilot
+
+
 @pytest.mark.parametrize("ms", [1, 111], ids=["as-wide", "wider"])
 async def test_a_burst_of_passes_is_handled_once_and_shows_every_host(ms: int) -> None:
     """`ms`: host n's pass takes n*ms; 1 keeps the Pass column's width (the pane redraws
     only the changed rows), 111 makes it wider (the column grows)."""
-    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
-                    live=True)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with demo_fleet_app() as (app, pilot):
         hosts = list(app.fleet.hosts.values())
-        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
         screen = app.main
         pane = screen.query_one(HostsPane)
         calls: list[str] = []
@@ -68,11 +79,8 @@ async def test_a_burst_of_passes_is_handled_once_and_shows_every_host(ms: int) -
 async def test_a_burst_whose_rows_move_is_sorted_once_for_every_host() -> None:
     """Each host's pass renames a domain (its place in the name order changes): the rows
     are sorted once for the tick, and every host's new name is on the table."""
-    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
-                    live=True)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with demo_fleet_app() as (app, pilot):
         hosts = list(app.fleet.hosts.values())
-        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
         table = app.main.table
         table.set_sort("name", reverse=False)
         sorts: list[int] = []
@@ -103,11 +111,8 @@ async def test_a_burst_whose_rows_move_is_sorted_once_for_every_host() -> None:
 async def test_a_passs_notice_is_logged_with_its_host() -> None:
     """A reading path given up in a pass (a failed libxenstat read) is a warning in the
     log, naming the host in a fleet; its text is data, not markup."""
-    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
-                    live=True)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with demo_fleet_app() as (app, pilot):
         hosts = list(app.fleet.hosts.values())
-        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
         host = hosts[1]
         assert host.last is not None
         text = "libxenstat read failed ([b]x): CPU and memory are read through libvirt"
@@ -126,11 +131,8 @@ async def test_the_hosts_pane_moves_with_keys_and_enter_lists_that_hosts_domains
     """Tab into the Hosts pane, `j` down a row, Enter: the Domains pane lists only that
     host's domains (the `host:` filter); the cursor row is drawn reversed while the pane
     has the focus, and only then."""
-    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
-                    live=True)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with demo_fleet_app() as (app, pilot):
         hosts = list(app.fleet.hosts)
-        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
         screen = app.main
         pane = screen.query_one(HostsPane)
 
@@ -160,11 +162,8 @@ async def test_moves_and_enter_typed_in_one_burst_in_the_hosts_pane_run_in_order
     """A burst (keys read together, as from a terminal): Tab into the Hosts pane, moves,
     Enter. Each runs as it is read, so the moves go to the pane the Tabs focused and run
     before the Enter behind them: the host listed is the one moved to."""
-    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
-                    live=True)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with demo_fleet_app() as (app, pilot):
         hosts = list(app.fleet.hosts)
-        await until(pilot, lambda: app.passes >= len(hosts), 10.0, "every host's first pass")
         screen = app.main
         pane = screen.query_one(HostsPane)
         chain = screen.focus_chain
@@ -180,10 +179,7 @@ async def test_moves_and_enter_typed_in_one_burst_in_the_hosts_pane_run_in_order
 async def test_a_lost_hosts_retry_counts_down_and_the_countdown_stops_once_it_is_back() -> None:
     """No pass comes (an hour's interval): only the countdown's own tick can move the
     'retrying in' figure. Once the host is connected again the tick stops."""
-    app = XentuiApp(demo_fleet(interval=INTERVAL, past_s=0), Settings(interval=INTERVAL),
-                    live=True)
-    async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.passes >= len(app.fleet.hosts), 10.0, "first passes")
+    async with demo_fleet_app() as (app, pilot):
         pane = app.main.query_one(HostsPane)
         host = app.fleet.hosts["xen-c"]
         lost = LinkStatus(LinkState.LOST, host.uri, message="connection to xen-c lost",
