@@ -42,7 +42,7 @@ from xentui.backend.libvirt.hostinfo import (
     read_host_info,
     refresh_host_info,
 )
-from xentui.backend.libvirt.jobs import JobFigures, abort_job, progress, read_job
+from xentui.backend.libvirt.jobs import abort_job, watch_migration
 from xentui.backend.libvirt.listing import read_listing
 from xentui.backend.libvirt.migration import flags_for, migrate
 from xentui.backend.libvirt.preflight import check_target
@@ -60,7 +60,6 @@ from xentui.backend.models import (
     LinkState,
     LinkStatus,
     MigrationOptions,
-    MigrationProgress,
     PassResult,
 )
 from xentui.backend.rates import domain_rates, same_instance
@@ -69,11 +68,6 @@ from xentui.backend.xen_io import XenLocalIo
 from xentui.backend.xenstat import XenStat
 
 HISTORY_SECONDS = 600.0
-
-
-
-PROGRESS_INTERVAL_S = 0.5
-"""How often a migration's job statistics are read while it runs."""
 
 POOL_SIZE = 5
 """libvirtd serves at most 5 calls at once per client (max_client_requests): more
@@ -417,38 +411,13 @@ class LibvirtHost:
         watch = None
         if progress is not None:
             watch = asyncio.get_running_loop().create_task(
-                self._watch_job(src, uuid, target.id, progress), name=f"migration-{uuid}")
+                watch_migration(self.link.call, src, uuid, self.id, target.id, progress),
+                name=f"migration-{uuid}")
         try:
             return await job
         finally:
             if watch is not None:
                 watch.cancel()
-
-    async def _watch_job(self, conn: libvirt.virConnect, uuid: str, target_id: str,
-                         sink: ProgressSink) -> None:
-        """Read the migration job's statistics every PROGRESS_INTERVAL_S, in the pool;
-        a poll that fails is skipped (the job may be ending)."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        try:
-            dom = await self.link.call(conn.lookupByUUIDString, uuid)
-            name = await self.link.call(dom.name)
-        except (BackendError, libvirt.libvirtError):
-            return
-        base = MigrationProgress(self.id, uuid, name, target_id, 0.0)
-        before: JobFigures | None = None
-        while True:
-            await asyncio.sleep(PROGRESS_INTERVAL_S)
-            try:
-                now = await self.link.call(read_job, dom, time.monotonic())
-            except (BackendError, libvirt.libvirtError):
-                continue
-            elapsed = loop.time() - started
-            if now is None:
-                sink(replace(base, elapsed_s=elapsed))
-                continue
-            sink(progress(base, now, before, elapsed))
-            before = now
 
     async def abort_migration(self, uuid: str) -> str:
         """Cancel the domain's migration under way; it keeps running here."""

@@ -1,14 +1,23 @@
-"""A migration job under way: its statistics as a neutral progress record, and abort
-(blocking; run in the host's pool, never on the asyncio loop)."""
+"""A migration job under way: its statistics as a neutral progress record, read every
+PROGRESS_INTERVAL_S while it runs, and abort (the libvirt calls are blocking and go
+through the host's pool, never on the asyncio loop)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 import libvirt
-from xentui.backend.errors import DomainGone
+from xentui.backend.api import ProgressSink
+from xentui.backend.errors import BackendError, DomainGone
 from xentui.backend.libvirt.errors import UNSUPPORTED_CODES, translate
 from xentui.backend.models import MigrationProgress
+
+PROGRESS_INTERVAL_S = 0.5
+"""How often a migration's job statistics are read while it runs."""
 
 _ACTIVE_JOBS = {libvirt.VIR_DOMAIN_JOB_BOUNDED, libvirt.VIR_DOMAIN_JOB_UNBOUNDED}
 
@@ -81,3 +90,32 @@ def abort_job(conn: libvirt.virConnect, uuid: str) -> str:
             raise DomainGone("Abort migration: the domain no longer exists") from err
         raise translate(err, "Abort migration") from err
     return f"{name}: migration abort requested"
+
+
+async def watch_migration(call: Callable[..., Awaitable[Any]], conn: libvirt.virConnect,
+                          uuid: str, source_id: str, target_id: str,
+                          sink: ProgressSink) -> None:
+    """Report the domain's migration job to `sink` every PROGRESS_INTERVAL_S until
+    cancelled; `call` runs a libvirt call in the source host's pool. A poll that fails is
+    skipped (the job may be ending)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        dom = await call(conn.lookupByUUIDString, uuid)
+        name = await call(dom.name)
+    except (BackendError, libvirt.libvirtError):
+        return
+    base = MigrationProgress(source_id, uuid, name, target_id, 0.0)
+    before: JobFigures | None = None
+    while True:
+        await asyncio.sleep(PROGRESS_INTERVAL_S)
+        try:
+            now = await call(read_job, dom, time.monotonic())
+        except (BackendError, libvirt.libvirtError):
+            continue
+        elapsed = loop.time() - started
+        if now is None:
+            sink(replace(base, elapsed_s=elapsed))
+            continue
+        sink(progress(base, now, before, elapsed))
+        before = now
