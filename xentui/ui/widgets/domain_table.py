@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from xentui.backend.models import DomainFigures, DomainRef
 from xentui.ui.columns import COLUMNS, Column, matches, pinned_first
-from xentui.ui.painted import Geometry, PaintedLines
+from xentui.ui.painted import Geometry
 from xentui.ui.widgets.domain_rows import RowLook
 from xentui.ui.widgets.painted_scroll import PaintedScroll
 
@@ -83,13 +83,11 @@ class DomainTable(PaintedScroll, can_focus=True):
         self._order: list[DomainRef] = []
         self._pos: dict[DomainRef, int] = {}
         self._keys: dict[DomainRef, tuple[Any, ...]] = {}
-        self.cursor = 0
         self.selected: DomainRef | None = None
         self._order_due = False
         self.marked: set[DomainRef] = set()
         """Domains marked for a bulk action; the mark gutter shows while any is marked."""
         self._shown: list[DomainRef] | None = None
-        self._painted = PaintedLines()
 
     # -- model -----------------------------------------------------------------------
     @property

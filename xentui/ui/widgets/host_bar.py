@@ -207,9 +207,10 @@ def fleet_lines(
     given = sum(p.given_kib for p in per_host)
     out.append(f"{cpus} CPUs · Mem {fmt.bytes_kib(total)} total, {fmt.bytes_kib(free)} free, ")
     out.append(f"{fmt.bytes_kib(given)} to domains\n")
-    states: Counter[str] = Counter()
+    counts: Counter[DomainState] = Counter()
     for p in per_host:
-        states.update(by_value(p.states))
+        counts.update(p.states)
+    states = by_value(counts)
     parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     out.append(f"Domains {sum(states.values())} ({parts})")
     if show_timing and results:

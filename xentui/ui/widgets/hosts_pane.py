@@ -20,7 +20,7 @@ from xentui.backend.api import HostBackend
 from xentui.backend.models import DomainState, PoolMember
 from xentui.backend.pass_sums import pass_sums
 from xentui.ui import format as fmt
-from xentui.ui.painted import Geometry, PaintedLines
+from xentui.ui.painted import Geometry
 from xentui.ui.widgets.domain_rows import CURSOR, HEADER
 from xentui.ui.widgets.host_bar import link_text
 from xentui.ui.widgets.painted_scroll import PaintedScroll
@@ -135,11 +135,9 @@ class HostsPane(PaintedScroll, can_focus=True):
         MEMBER_SEP and its name), in the order they were first shown."""
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
-        self.cursor = 0
         self._widths = [cell_len(label) for label in COLUMNS]
         self._strips: dict[str, tuple[bool, Strip]] = {}
         self._header: Strip | None = None
-        self._painted = PaintedLines()
 
     # -- rows --------------------------------------------------------------------------
     @property

@@ -10,10 +10,12 @@ from xentui.ui.painted import Geometry, PaintedLines
 
 
 class PaintedScroll(ScrollView):
-    _painted: PaintedLines
-    """Set by the subclass: what was drawn on each line."""
-    cursor: int
-    """Set by the subclass: the row the cursor is on (line 0 is the header)."""
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.cursor = 0
+        """The row the cursor is on (the header, line 0, is not a row)."""
+        self._painted = PaintedLines()
+        """What was drawn on each line."""
 
     def full_line(self, y: int, geometry: Geometry) -> Strip | None:
         """Line `y` as it is now, uncropped (None: blank)."""
