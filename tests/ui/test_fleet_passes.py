@@ -19,6 +19,7 @@ from xentui.backend.models import LinkState, LinkStatus
 from xentui.config import Settings
 from xentui.demo.host import demo_fleet
 from xentui.ui.app import XentuiApp
+from xentui.ui.screens.detail import DetailScreen
 from xentui.ui.widgets.hosts_pane import COLUMNS, HostsPane
 
 INTERVAL = 3600.0
@@ -202,3 +203,28 @@ async def test_a_lost_hosts_retry_counts_down_and_the_countdown_stops_once_it_is
         await pilot.pause(1.3)  # one more tick finds no link lost and stops the timer
         ticking = [t for t in app._timers if t._task is not None and not t._task.done()]
         assert not ticking, [t.name for t in ticking]
+
+
+async def test_esc_moves_and_enter_in_one_burst_clear_the_host_filter_then_open_detail() -> None:
+    """After Enter in the Hosts pane lists one host's domains, `Esc j j Enter` in one
+    burst: Esc clears the filter first, the moves go down the whole list, and Enter opens
+    the domain moved to (before, Esc ran last: it closed the detail Enter had opened and
+    left the filter on)."""
+    async with demo_fleet_app() as (app, pilot):
+        screen = app.main
+        pane = screen.query_one(HostsPane)
+        while not pane.has_focus:
+            await pilot.press("tab")
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.table.has_focus and bool(screen.table.order)
+                    and len(screen.table.order) < len(screen.table.figures), 5.0, "one host")
+        start = screen.table.selected
+        for key, ch in (("escape", "\x1b"), ("j", "j"), ("j", "j"), ("enter", "\r")):
+            app.post_message(events.Key(key, ch))
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), 5.0, "detail")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, DetailScreen)  # still open: Esc did not close it
+        order = screen.table.order
+        assert len(order) == len(screen.table.figures)  # the filter is off
+        assert start is not None
+        assert app.screen.uuid == order[order.index(start) + 2].uuid

@@ -7,6 +7,9 @@ screen changes:
 
 - Enter or Esc closing the filter: the keys behind them wait until the filter has given
   the keyboard back to the table (`filter_closed`), else `/web⏎*` puts `*` in the filter.
+  So do the keys behind an Esc that clears a filter kept on screen: Esc reaches the
+  screen through the focused pane's queue, and the moves and Enter behind it (priority
+  bindings, run as they are read) would act on the filtered list and be undone by it.
 - Esc and a key read together, which Textual reads as Meta+key (see `typeahead`).
 - A key that closes a dialog or the detail screen (a screen's `closing_keys`: `y` in a
   yes/no question, Esc in the detail screen): the keys behind it wait until the screen
@@ -78,7 +81,8 @@ class KeyRoutingApp(ActionsApp):
         if self.type_ahead.take(event) or self.type_ahead.stale(event):
             return
         on_main = self.has_main() and self.screen is self.main
-        closing_filter = on_main and event.key in ("enter", "escape") and self.main.typing()
+        closing_filter = on_main and ((event.key in ("enter", "escape") and self.main.typing())
+                                      or self.main.closes_filter(event.key))
         closing = (self.screen if self.has_main() and not on_main
                    and event.key in keys_that_close(self.screen) else None)
         await super().on_event(event)

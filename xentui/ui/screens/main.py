@@ -226,6 +226,14 @@ class MainScreen(Screen[None]):
         """Whether a text field has the keyboard (then one-key actions are off)."""
         return isinstance(self.focused, Input)
 
+    def closes_filter(self, key: str) -> bool:
+        """Whether `key` will close the filter shown while the table or Hosts pane has
+        the keyboard (Esc, unless rebound): it goes through the focused widget's queue,
+        so the keys read behind it must wait for it (`filter_closed`)."""
+        active = self.active_bindings.get(key)
+        return (not self.typing() and self.query_one("#filter", Input).display
+                and active is not None and active.binding.action == "clear_filter")
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
